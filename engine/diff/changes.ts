@@ -1,0 +1,113 @@
+import type { SecretRef, SourceRef } from '../config/types.js';
+import type { DefaultPrivilege, DesiredRole, Grant, Membership, RoleAttributes } from '../model/types.js';
+
+/**
+ * The closed vocabulary of changes that a plan can hold. Providers turn each kind into
+ * statements through an exhaustive `Record<ChangeKind, …>`, so a new kind does not compile until
+ * every provider handles it.
+ */
+export type Change =
+  | CreateRole
+  | AlterRole
+  | SetPassword
+  | DropRole
+  | GrantPrivilege
+  | RevokePrivilege
+  | GrantMembership
+  | RevokeMembership
+  | GrantDefaultPrivilege
+  | RevokeDefaultPrivilege;
+
+export type ChangeKind = Change['kind'];
+
+/** Fields shared by every change. */
+interface ChangeBase {
+  /** Stable address that reviewers quote, such as `prod/app: grant SELECT on table public.orders to readonly`. */
+  address: string;
+  /** Database whose transaction runs the change; null for cluster-wide changes (roles). */
+  database: string | null;
+  /** True when the change removes access or data: revokes and drops. */
+  destructive: boolean;
+  source?: SourceRef;
+}
+
+export interface CreateRole extends ChangeBase {
+  kind: 'create_role';
+  role: DesiredRole;
+  /** Set when the role is created with a password; the value is resolved only at apply. */
+  password?: SecretRef;
+}
+
+export interface AlterRole extends ChangeBase {
+  kind: 'alter_role';
+  role: string;
+  /** Only the attributes that differ, before and after. */
+  before: Partial<RoleAttributes>;
+  after: Partial<RoleAttributes>;
+}
+
+export interface SetPassword extends ChangeBase {
+  kind: 'set_password';
+  role: string;
+  password: SecretRef;
+  /** Why the password is set: the stored verifier differs, or there was none. */
+  reason: 'differs' | 'missing' | 'not_scram';
+}
+
+export interface DropRole extends ChangeBase {
+  kind: 'drop_role';
+  role: string;
+  /** Objects the role owns are reassigned here before DROP OWNED; null: the connecting role. */
+  reassignOwnedTo: string | null;
+  /** Every managed database, where REASSIGN OWNED and DROP OWNED run before the drop. */
+  databases: string[];
+}
+
+export interface GrantPrivilege extends ChangeBase {
+  kind: 'grant';
+  grant: Grant;
+}
+
+export interface RevokePrivilege extends ChangeBase {
+  kind: 'revoke';
+  grant: Grant;
+  /** True when only WITH GRANT OPTION is taken away and the privilege itself stays. */
+  grantOptionOnly: boolean;
+}
+
+export interface GrantMembership extends ChangeBase {
+  kind: 'grant_membership';
+  membership: Membership;
+}
+
+export interface RevokeMembership extends ChangeBase {
+  kind: 'revoke_membership';
+  membership: Membership;
+  /** True when only ADMIN OPTION is taken away and the membership stays. */
+  adminOptionOnly: boolean;
+}
+
+export interface GrantDefaultPrivilege extends ChangeBase {
+  kind: 'grant_default_privilege';
+  defaultPrivilege: DefaultPrivilege;
+}
+
+export interface RevokeDefaultPrivilege extends ChangeBase {
+  kind: 'revoke_default_privilege';
+  defaultPrivilege: DefaultPrivilege;
+  grantOptionOnly: boolean;
+}
+
+/** The plan symbol of each change kind, as users see it: + adds, ~ changes, - removes. */
+export const CHANGE_SYMBOL: Record<ChangeKind, '+' | '~' | '-'> = {
+  create_role: '+',
+  alter_role: '~',
+  set_password: '~',
+  drop_role: '-',
+  grant: '+',
+  revoke: '-',
+  grant_membership: '+',
+  revoke_membership: '-',
+  grant_default_privilege: '+',
+  revoke_default_privilege: '-',
+};

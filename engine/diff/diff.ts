@@ -1,0 +1,140 @@
+import type { Change } from './changes.js';
+import { expandGrant, expandPrivileges, type PrivilegeLists } from './expand.js';
+import { diffDefaultPrivileges, diffGrants } from './grants.js';
+import { diffMemberships } from './memberships.js';
+import { diffRoles, type PasswordStatus } from './roles.js';
+import { RoleScope } from './scope.js';
+import type { SourcedDiagnostic } from '../model/desired.js';
+import type { ActualState, DefaultPrivilege, DesiredState, Grant, TargetScope } from '../model/types.js';
+
+export interface DiffInput {
+  target: string;
+  desired: DesiredState;
+  actual: ActualState;
+  scope: TargetScope;
+  /** Databases whose objects the target manages; the first is the url's database. */
+  managedDatabases: string[];
+  privileges: PrivilegeLists;
+  /** Whether the server has INHERIT and SET options on memberships. */
+  membershipOptions: boolean;
+  /** For each existing declared role with a password: whether the stored verifier matches. */
+  passwords: Map<string, PasswordStatus>;
+}
+
+export interface DiffResult {
+  changes: Change[];
+  diagnostics: SourcedDiagnostic[];
+  /** Roles that exist, are not declared and are not ignored: listed once, as information. */
+  unmanagedRoles: string[];
+}
+
+/**
+ * Computes the changes that make `actual` match `desired`. A pure function: it reads no database
+ * and no secret, so the same inputs always give the same changes in the same order.
+ */
+export function diff(input: DiffInput): DiffResult {
+  const { target, desired, actual } = input;
+  const scope = new RoleScope(desired, input.scope, RoleScope.systemRoleNames(actual.roles));
+  const diagnostics: SourcedDiagnostic[] = [];
+
+  const roles = diffRoles(target, scope, actual, input.passwords, input.managedDatabases);
+  diagnostics.push(...roles.diagnostics);
+  diagnostics.push(...checkGranteesExist(desired, actual));
+
+  const memberships = diffMemberships(target, scope, desired.memberships, actual.memberships, input.membershipOptions);
+
+  const privilegeChanges: Change[] = [];
+  for (const database of actual.databases) {
+    const grants: Grant[] = [];
+    for (const grant of desired.grants.filter((each) => each.database === database.name)) {
+      const expanded = expandGrant(grant, database, input.privileges);
+      grants.push(...expanded.grants);
+      diagnostics.push(...expanded.diagnostics);
+    }
+    privilegeChanges.push(...diffGrants(target, scope, grants, database));
+
+    const defaults = expandDefaultPrivileges(
+      desired.defaultPrivileges.filter((each) => each.database === database.name),
+      input.privileges,
+      diagnostics,
+    );
+    privilegeChanges.push(...diffDefaultPrivileges(target, scope, defaults, database.defaultPrivileges));
+  }
+
+  const inspected = new Set(actual.databases.map((database) => database.name));
+  for (const item of [...desired.grants, ...desired.defaultPrivileges]) {
+    if (!inspected.has(item.database)) {
+      diagnostics.push({
+        severity: 'error',
+        summary: `database ${JSON.stringify(item.database)} is not managed by target ${JSON.stringify(target)}`,
+        fix: `add ${item.database} to the target's databases list, or correct the grant's database`,
+        source: item.source,
+      });
+    }
+  }
+
+  return {
+    changes: [...roles.changes, ...memberships, ...privilegeChanges],
+    diagnostics: dedupeDiagnostics(diagnostics),
+    unmanagedRoles: roles.unmanagedRoles,
+  };
+}
+
+function expandDefaultPrivileges(
+  entries: DefaultPrivilege[],
+  lists: PrivilegeLists,
+  diagnostics: SourcedDiagnostic[],
+): DefaultPrivilege[] {
+  const expanded: DefaultPrivilege[] = [];
+  for (const entry of entries) {
+    const privileges = expandPrivileges([entry.privilege], entry.objectType, lists);
+    const invalid = privileges.filter((privilege) => !lists[entry.objectType].includes(privilege));
+    if (invalid.length > 0) {
+      diagnostics.push({
+        severity: 'error',
+        summary: `privilege ${invalid.join(', ')} does not apply to ${entry.objectType}`,
+        fix: `use one of: ${lists[entry.objectType].join(', ')}, or ALL`,
+        source: entry.source,
+      });
+      continue;
+    }
+    for (const privilege of privileges) expanded.push({ ...entry, privilege });
+  }
+  return expanded;
+}
+
+/** A grantee, member or owner must be declared, be PUBLIC, or already exist on the server. */
+function checkGranteesExist(desired: DesiredState, actual: ActualState): SourcedDiagnostic[] {
+  const known = new Set([...actual.roles.map((role) => role.name), ...desired.roles.map((role) => role.name), 'PUBLIC']);
+  const diagnostics: SourcedDiagnostic[] = [];
+  const check = (name: string, what: string, source?: SourcedDiagnostic['source']) => {
+    if (!known.has(name)) {
+      diagnostics.push({
+        severity: 'error',
+        summary: `role ${JSON.stringify(name)} (${what}) does not exist and is not declared`,
+        fix: `declare it under roles, or correct the name`,
+        source,
+      });
+    }
+  };
+  for (const grant of desired.grants) for (const grantee of grant.grantees) check(grantee, 'grantee', grant.source);
+  for (const entry of desired.defaultPrivileges) {
+    check(entry.grantee, 'grantee', entry.source);
+    check(entry.forRole, 'for_role', entry.source);
+  }
+  for (const membership of desired.memberships) check(membership.role, 'member_of', membership.source);
+  for (const absent of desired.absentRoles) {
+    if (absent.reassignOwnedTo) check(absent.reassignOwnedTo, 'reassign_owned_to', absent.source);
+  }
+  return diagnostics;
+}
+
+function dedupeDiagnostics(diagnostics: SourcedDiagnostic[]): SourcedDiagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((diagnostic) => {
+    const key = `${diagnostic.summary}\0${diagnostic.source?.file}\0${diagnostic.source?.path.join('.')}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,132 @@
+import type { AlterRole, Change, CreateRole, DropRole, SetPassword } from './changes.js';
+import { roleAddress } from './addresses.js';
+import type { RoleScope } from './scope.js';
+import type { SourcedDiagnostic } from '../model/desired.js';
+import type { ActualRole, ActualState, RoleAttributes } from '../model/types.js';
+
+/** Result of checking a declared password against the stored verifier, computed before diff. */
+export type PasswordStatus = 'match' | 'differs' | 'missing' | 'not_scram' | 'unknown';
+
+const ATTRIBUTES: (keyof RoleAttributes)[] = [
+  'login',
+  'superuser',
+  'createdb',
+  'createrole',
+  'replication',
+  'bypassrls',
+  'inherit',
+  'connectionLimit',
+  'validUntil',
+  'comment',
+];
+
+export function diffRoles(
+  target: string,
+  scope: RoleScope,
+  actual: ActualState,
+  passwords: Map<string, PasswordStatus>,
+  managedDatabases: string[],
+): { changes: Change[]; diagnostics: SourcedDiagnostic[]; unmanagedRoles: string[] } {
+  const changes: Change[] = [];
+  const diagnostics: SourcedDiagnostic[] = [];
+  const existing = new Map(actual.roles.map((role) => [role.name, role]));
+
+  for (const role of scope.desired.roles) {
+    if (scope.isIgnored(role.name)) {
+      diagnostics.push({
+        severity: 'warning',
+        summary: `role ${JSON.stringify(role.name)} is declared but is a system role or matches ignore_roles, so it is not managed`,
+        fix: 'remove the role from the file or from ignore_roles',
+        source: role.source,
+      });
+      continue;
+    }
+
+    const current = existing.get(role.name);
+    if (!current) {
+      changes.push({
+        kind: 'create_role',
+        address: roleAddress(target, 'create', role.name),
+        database: null,
+        destructive: false,
+        role,
+        password: role.password,
+        source: role.source,
+      } satisfies CreateRole);
+      continue;
+    }
+
+    const alter = diffAttributes(target, role, current);
+    if (alter) changes.push(alter);
+
+    const status = role.password ? passwords.get(role.name) : undefined;
+    if (role.password && status && status !== 'match' && status !== 'unknown') {
+      changes.push({
+        kind: 'set_password',
+        address: roleAddress(target, 'set password of', role.name),
+        database: null,
+        destructive: false,
+        role: role.name,
+        password: role.password,
+        reason: status,
+        source: role.source,
+      } satisfies SetPassword);
+    }
+  }
+
+  for (const absent of scope.desired.absentRoles) {
+    if (!existing.has(absent.name) || scope.isIgnored(absent.name)) continue;
+    changes.push(dropRole(target, absent.name, absent.reassignOwnedTo, managedDatabases, absent.source));
+  }
+
+  const declared = new Set([...scope.desired.roles, ...scope.desired.absentRoles].map((role) => role.name));
+  const unmanagedRoles = actual.roles
+    .filter((role) => !declared.has(role.name) && !scope.isIgnored(role.name) && role.name !== actual.currentUser)
+    .map((role) => role.name);
+
+  if (scope.scope.dropUnmanagedRoles) {
+    for (const name of unmanagedRoles) changes.push(dropRole(target, name, null, managedDatabases));
+  }
+
+  return { changes, diagnostics, unmanagedRoles: scope.scope.dropUnmanagedRoles ? [] : unmanagedRoles };
+}
+
+function diffAttributes(target: string, desired: RoleAttributes & { name: string }, current: ActualRole): AlterRole | null {
+  const before: Partial<RoleAttributes> = {};
+  const after: Partial<RoleAttributes> = {};
+  for (const attribute of ATTRIBUTES) {
+    if (desired[attribute] !== current[attribute]) {
+      (before as Record<string, unknown>)[attribute] = current[attribute];
+      (after as Record<string, unknown>)[attribute] = desired[attribute];
+    }
+  }
+  if (Object.keys(after).length === 0) return null;
+  return {
+    kind: 'alter_role',
+    address: roleAddress(target, 'alter', desired.name),
+    database: null,
+    destructive: false,
+    role: desired.name,
+    before,
+    after,
+  };
+}
+
+function dropRole(
+  target: string,
+  role: string,
+  reassignOwnedTo: string | null,
+  databases: string[],
+  source?: DropRole['source'],
+): DropRole {
+  return {
+    kind: 'drop_role',
+    address: roleAddress(target, 'drop', role),
+    database: null,
+    destructive: true,
+    role,
+    reassignOwnedTo,
+    databases,
+    source,
+  };
+}

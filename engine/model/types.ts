@@ -1,0 +1,182 @@
+import type { SecretRef, SourceRef } from '../config/types.js';
+
+/**
+ * The normalised model shared by desired and actual state. Values are canonical before they are
+ * compared: privilege names upper-case and expanded from ALL, identifiers exactly as the server
+ * stores them, timestamps in UTC. `diff` compares two values of these types and needs no database.
+ */
+
+/** Grantee name of the pseudo-role that every role is a member of. */
+export const PUBLIC = 'PUBLIC';
+
+export interface RoleAttributes {
+  login: boolean;
+  superuser: boolean;
+  createdb: boolean;
+  createrole: boolean;
+  replication: boolean;
+  bypassrls: boolean;
+  inherit: boolean;
+  /** -1 means unlimited. */
+  connectionLimit: number;
+  /** ISO 8601 in UTC, or null for no expiry (`infinity`). */
+  validUntil: string | null;
+  comment: string | null;
+}
+
+export const ROLE_ATTRIBUTE_DEFAULTS: RoleAttributes = {
+  login: false,
+  superuser: false,
+  createdb: false,
+  createrole: false,
+  replication: false,
+  bypassrls: false,
+  inherit: true,
+  connectionLimit: -1,
+  validUntil: null,
+  comment: null,
+};
+
+/**
+ * What is known of a role's stored password. `scram` keeps the verifier so that a declared
+ * password can be checked against it without being set again; `unreadable` means the connecting
+ * role may not read pg_authid.
+ */
+export type StoredPassword =
+  | { kind: 'none' }
+  | { kind: 'scram'; verifier: string }
+  | { kind: 'md5' }
+  | { kind: 'other' }
+  | { kind: 'unreadable' };
+
+export interface ActualRole extends RoleAttributes {
+  name: string;
+  password: StoredPassword;
+  /** Roles created by the server itself (pg_*), never managed. */
+  system: boolean;
+}
+
+export interface DesiredRole extends RoleAttributes {
+  name: string;
+  password?: SecretRef;
+  source?: SourceRef;
+}
+
+/** `member` is a member of `role` (GRANT role TO member). */
+export interface Membership {
+  role: string;
+  member: string;
+  admin: boolean;
+  /** PostgreSQL 16+ only; null where the server has no such option. */
+  inherit: boolean | null;
+  set: boolean | null;
+}
+
+export type GrantObjectKind = 'database' | 'schema' | 'table' | 'column' | 'sequence' | 'function';
+
+/**
+ * The object a privilege is on. `schema` and `name` are as stored by the server; a column object
+ * also names its table, and a function's `name` is its signature `name(argtypes)`.
+ */
+export interface ObjectRef {
+  kind: GrantObjectKind;
+  schema: string | null;
+  name: string;
+  column?: string;
+}
+
+/** One privilege held by one grantee on one object: the unit of grant and revoke. */
+export interface Grant {
+  database: string;
+  grantee: string;
+  privilege: string;
+  object: ObjectRef;
+  grantOption: boolean;
+  /** Actual state only: the role that granted it. A revoke names it when it is not the owner. */
+  grantor?: string;
+  source?: SourceRef;
+}
+
+export type DefaultObjectType = 'tables' | 'sequences' | 'functions' | 'types' | 'schemas';
+
+/** One entry of ALTER DEFAULT PRIVILEGES: objects `forRole` creates later in `schema` (null: any). */
+export interface DefaultPrivilege {
+  database: string;
+  forRole: string;
+  schema: string | null;
+  objectType: DefaultObjectType;
+  grantee: string;
+  privilege: string;
+  grantOption: boolean;
+  source?: SourceRef;
+}
+
+export type RelationKind = 'table' | 'view' | 'materialized view' | 'foreign table' | 'partitioned table';
+
+/** An object that exists in a database, as the server lists it: what `schema.*` expands to. */
+export interface CatalogObject {
+  kind: 'schema' | 'table' | 'sequence' | 'function';
+  schema: string | null;
+  name: string;
+  owner: string;
+  relationKind?: RelationKind;
+  /** Function or procedure: the keyword used in GRANT … ON ROUTINE is the same for both. */
+  routineKind?: 'function' | 'procedure' | 'aggregate';
+  columns?: string[];
+}
+
+/** The inspected state of one database of a target. */
+export interface DatabaseState {
+  name: string;
+  owner: string;
+  grants: Grant[];
+  defaultPrivileges: DefaultPrivilege[];
+  objects: CatalogObject[];
+}
+
+/** The inspected state of one target: cluster-wide roles and each managed database. */
+export interface ActualState {
+  serverVersion: number;
+  /** The role the session connected as. */
+  currentUser: string;
+  roles: ActualRole[];
+  memberships: Membership[];
+  databases: DatabaseState[];
+}
+
+/** What the file declares for one target, before `schema.*` and ALL are expanded. */
+export interface DesiredState {
+  roles: DesiredRole[];
+  absentRoles: { name: string; reassignOwnedTo: string | null; source?: SourceRef }[];
+  memberships: (Membership & { source?: SourceRef })[];
+  grants: DesiredGrant[];
+  defaultPrivileges: DefaultPrivilege[];
+}
+
+/**
+ * A declared grant whose object may still be a pattern (`public.*`) and whose privileges may
+ * still say ALL; diff expands it against the objects that exist.
+ */
+export interface DesiredGrant {
+  database: string;
+  grantees: string[];
+  privileges: string[];
+  selector: ObjectSelector;
+  grantOption: boolean;
+  source?: SourceRef;
+}
+
+export type ObjectSelector =
+  | { kind: 'database'; name: string }
+  | { kind: 'schema'; name: string }
+  | { kind: 'table'; schema: string; name: string; columns?: string[] }
+  | { kind: 'table'; schema: string; name: '*' }
+  | { kind: 'sequence'; schema: string; name: string }
+  | { kind: 'function'; schema: string; name: string };
+
+/** Scope rules of one target that diff applies. */
+export interface TargetScope {
+  ignoreRoles: string[];
+  dropUnmanagedRoles: boolean;
+  managePublic: boolean;
+}

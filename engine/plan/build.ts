@@ -1,0 +1,145 @@
+import path from 'node:path';
+import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
+import type { SecurityConfig } from '../config/types.js';
+import type { Change } from '../diff/changes.js';
+import { CHANGE_SYMBOL } from '../diff/changes.js';
+import { diff } from '../diff/diff.js';
+import type { PasswordStatus } from '../diff/roles.js';
+import { buildDesiredState, type SourcedDiagnostic } from '../model/desired.js';
+import type { ActualState, DesiredState } from '../model/types.js';
+import type { ProviderSession } from '../provider.js';
+import type { SecretResolver } from '../secrets.js';
+import { fingerprint } from './fingerprint.js';
+import { orderChanges } from './order.js';
+import { providerFor, redactUrl } from './providers.js';
+import type { PlannedChange, TargetPlan } from './types.js';
+
+export interface PlanContext {
+  config: SecurityConfig;
+  configPath: string;
+  secrets: SecretResolver;
+}
+
+const ACTIONS: Record<'+' | '~' | '-', PlannedChange['action']> = { '+': 'create', '~': 'update', '-': 'delete' };
+
+/** Opens a provider session on a target, with its connection password resolved. */
+export async function connectTarget(context: PlanContext, targetName: string): Promise<ProviderSession> {
+  const target = context.config.targets[targetName];
+  const provider = await providerFor(target.engine);
+  const password = target.password
+    ? await context.secrets.resolve(target.password, `password of target ${targetName}`)
+    : undefined;
+  return provider.connect({
+    targetName,
+    url: target.url,
+    password,
+    databases: target.databases,
+    baseDir: path.dirname(path.resolve(context.configPath)),
+  });
+}
+
+/** Inspects one target and computes its ordered changes. The session stays open. */
+export async function planTarget(context: PlanContext, targetName: string, session: ProviderSession): Promise<{ plan: TargetPlan; actual: ActualState }> {
+  const { config } = context;
+  const target = config.targets[targetName];
+  const actual = await session.inspect();
+  const built = buildDesiredState(config, targetName, session.primaryDatabase);
+
+  const passwordCheck = await checkPasswords(session, built.desired, actual, context.secrets);
+  const result = diff({
+    target: targetName,
+    desired: built.desired,
+    actual,
+    scope: {
+      ignoreRoles: target.ignore_roles ?? [],
+      dropUnmanagedRoles: target.drop_unmanaged_roles ?? false,
+      managePublic: target.manage_public ?? false,
+    },
+    managedDatabases: session.managedDatabases,
+    privileges: session.privileges,
+    membershipOptions: session.membershipOptions,
+    passwords: passwordCheck.statuses,
+  });
+
+  const diagnostics = [...built.diagnostics, ...result.diagnostics].map((each) => locate(context, each));
+  diagnostics.push(...passwordCheck.diagnostics);
+
+  const changes = orderChanges(result.changes).map((change) => toPlanned(change, session));
+  return {
+    actual,
+    plan: {
+      name: targetName,
+      engine: target.engine,
+      url: redactUrl(target.url),
+      databases: session.managedDatabases,
+      serverVersion: actual.serverVersion,
+      fingerprint: fingerprint(actual),
+      changes,
+      diagnostics,
+      unmanagedRoles: result.unmanagedRoles,
+    },
+  };
+}
+
+function toPlanned(change: Change, session: ProviderSession): PlannedChange {
+  const symbol = CHANGE_SYMBOL[change.kind];
+  return {
+    address: change.address,
+    action: ACTIONS[symbol],
+    symbol,
+    destructive: change.destructive,
+    change,
+    statements: session.describe(change),
+  };
+}
+
+function locate(context: PlanContext, diagnostic: SourcedDiagnostic): Diagnostic {
+  const { source, ...rest } = diagnostic;
+  if (!source) return rest;
+  try {
+    return { ...rest, position: context.config.sources.locate(source) };
+  } catch {
+    return rest;
+  }
+}
+
+/**
+ * Compares each declared password of an existing role with its stored SCRAM verifier, so that a
+ * password that already matches is not set again and the second plan stays empty.
+ */
+async function checkPasswords(
+  session: ProviderSession,
+  desired: DesiredState,
+  actual: ActualState,
+  secrets: SecretResolver,
+): Promise<{ statuses: Map<string, PasswordStatus>; diagnostics: Diagnostic[] }> {
+  const statuses = new Map<string, PasswordStatus>();
+  const existing = new Map(actual.roles.map((role) => [role.name, role]));
+  const unreadable: string[] = [];
+
+  for (const role of desired.roles) {
+    const current = existing.get(role.name);
+    if (!role.password || !current) continue;
+    if (current.password.kind === 'unreadable') {
+      statuses.set(role.name, 'unknown');
+      unreadable.push(role.name);
+      continue;
+    }
+    const value = await secrets.resolve(role.password, `password of role ${role.name}`);
+    statuses.set(role.name, session.checkPassword(value, current.password));
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  if (unreadable.length > 0) {
+    diagnostics.push({
+      severity: 'warning',
+      summary: `the stored passwords of ${unreadable.length} existing role(s) cannot be read by the connecting role, so they are not compared and not set again: ${unreadable.join(', ')}`,
+      fix: 'connect as a superuser to manage passwords of existing roles',
+    });
+  }
+  return { statuses, diagnostics };
+}
+
+export function formatDiagnostics(diagnostics: Diagnostic[]): string {
+  return diagnostics.map(formatDiagnostic).join('\n');
+}

@@ -1,0 +1,29 @@
+import type { Change, ChangeKind } from '../diff/changes.js';
+
+/**
+ * The phase of each change kind. Roles exist before anything is granted to them; privileges are
+ * revoked before others are granted so that a reviewer reads removals first within a database;
+ * a role is dropped last, after every grant and membership that referred to it is gone.
+ */
+const PHASE: Record<ChangeKind, number> = {
+  create_role: 0,
+  alter_role: 1,
+  set_password: 1,
+  revoke_membership: 2,
+  grant_membership: 3,
+  revoke_default_privilege: 4,
+  revoke: 5,
+  grant: 6,
+  grant_default_privilege: 7,
+  drop_role: 8,
+};
+
+/** Orders changes by dependency, then by database and address, so equal inputs give equal plans. */
+export function orderChanges(changes: Change[]): Change[] {
+  return [...changes].sort(
+    (a, b) =>
+      PHASE[a.kind] - PHASE[b.kind] ||
+      (a.database ?? '').localeCompare(b.database ?? '') ||
+      a.address.localeCompare(b.address),
+  );
+}

@@ -1,0 +1,43 @@
+import type { DefaultObjectType, GrantObjectKind } from '../../engine/model/types.js';
+
+/**
+ * What a PostgreSQL server supports, by version. Every version check of the provider lives here,
+ * so inspect, diff and statements ask a flag instead of comparing version numbers themselves.
+ */
+export interface PostgresCapabilities {
+  serverVersion: number;
+  /** MAINTAIN on tables (PostgreSQL 17+). */
+  maintainPrivilege: boolean;
+  /** INHERIT and SET options on a membership (PostgreSQL 16+). */
+  membershipOptions: boolean;
+  /** Privileges that ALL expands to, per object kind. */
+  privileges: Record<GrantObjectKind | DefaultObjectType, string[]>;
+}
+
+export function capabilitiesFor(serverVersion: number): PostgresCapabilities {
+  const maintainPrivilege = serverVersion >= 170000;
+  const table = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
+  if (maintainPrivilege) table.push('MAINTAIN');
+  const sequence = ['USAGE', 'SELECT', 'UPDATE'];
+  const routine = ['EXECUTE'];
+  const schema = ['USAGE', 'CREATE'];
+
+  return {
+    serverVersion,
+    maintainPrivilege,
+    membershipOptions: serverVersion >= 160000,
+    privileges: {
+      database: ['CREATE', 'CONNECT', 'TEMPORARY'],
+      schema,
+      table,
+      column: ['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'],
+      sequence,
+      function: routine,
+      tables: table,
+      sequences: sequence,
+      functions: routine,
+      types: ['USAGE'],
+      schemas: schema,
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * A minimal SQL client over either a PostgreSQL server (package pg) or embedded PGlite, so that
+ * inspect and apply run the same statements on both.
+ */
+export interface SqlClient {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+  /** Number of queries sent since the client opened: tests use it to count catalog queries. */
+  readonly queryCount: number;
+}
+
+export async function connectServer(connectionString: string, password?: string): Promise<SqlClient> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString, password, application_name: 'aishell' });
+  await client.connect();
+
+  // Timestamps are read and written in UTC so that valid_until compares the same everywhere.
+  await client.query("SET TimeZone = 'UTC'");
+
+  let count = 0;
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      count += 1;
+      const result = await client.query(sql, params);
+      return result.rows as Row[];
+    },
+    async close() {
+      await client.end();
+    },
+    get queryCount() {
+      return count;
+    },
+  };
+}
+
+/** Opens PGlite in a directory, or in memory when `dataDir` is null. */
+export async function connectPglite(dataDir: string | null): Promise<SqlClient> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = dataDir === null ? new PGlite() : new PGlite(dataDir);
+  await db.waitReady;
+  await db.query("SET TimeZone = 'UTC'");
+
+  let count = 0;
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      count += 1;
+      const result = await db.query(sql, params);
+      return result.rows as Row[];
+    },
+    async close() {
+      await db.close();
+    },
+    get queryCount() {
+      return count;
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import path from 'node:path';
+import type { SecretRef } from '../../engine/config/types.js';
+import type { Change } from '../../engine/diff/changes.js';
+import type { PasswordStatus } from '../../engine/diff/roles.js';
+import type { StoredPassword } from '../../engine/model/types.js';
+import {
+  ApplyError,
+  type ConnectOptions,
+  type PlannedStatement,
+  type Provider,
+  type ProviderSession,
+  type StatementListener,
+} from '../../engine/provider.js';
+import { capabilitiesFor } from './capabilities.js';
+import { connectPglite, connectServer, type SqlClient } from './client.js';
+import { inspect, inspectServer } from './inspect.js';
+import { scramVerifier, verifyScram } from './scram.js';
+import { statementsFor, type Statement } from './statements.js';
+
+/** Key of the session advisory lock that keeps two applies to one cluster from interleaving. */
+const APPLY_LOCK_KEY = '7306916945451001957';
+
+/** The single database that an embedded PGlite instance has. */
+const PGLITE_DATABASE = 'postgres';
+
+async function openClients(options: ConnectOptions): Promise<{ primary: string; clients: Map<string, SqlClient> }> {
+  if (options.url.startsWith('pglite://')) {
+    const location = options.url.slice('pglite://'.length);
+    const dataDir = location === 'memory' ? null : path.resolve(options.baseDir, location);
+    const extra = (options.databases ?? []).filter((name) => name !== PGLITE_DATABASE);
+    if (extra.length > 0) {
+      throw new Error(`target ${options.targetName}: an embedded PGlite database has only the database "${PGLITE_DATABASE}", not ${extra.join(', ')}`);
+    }
+    return { primary: PGLITE_DATABASE, clients: new Map([[PGLITE_DATABASE, await connectPglite(dataDir)]]) };
+  }
+
+  const url = new URL(options.url);
+  const primary = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username) || 'postgres';
+  const databases = options.databases && options.databases.length > 0 ? options.databases : [primary];
+  const clients = new Map<string, SqlClient>();
+  try {
+    // The url's database is always opened: roles are cluster-wide and are changed through it.
+    for (const name of [primary, ...databases.filter((each) => each !== primary)]) {
+      const each = new URL(url);
+      each.pathname = `/${encodeURIComponent(name)}`;
+      clients.set(name, await connectServer(each.toString(), options.password));
+    }
+  } catch (error) {
+    await Promise.allSettled([...clients.values()].map((client) => client.close()));
+    throw error;
+  }
+  return { primary, clients };
+}
+
+export const postgresProvider: Provider = {
+  async connect(options) {
+    const { primary, clients } = await openClients(options);
+    const primaryClient = clients.get(primary)!;
+    const managed = options.databases && options.databases.length > 0 ? options.databases : [primary];
+    const server = await inspectServer(primaryClient);
+    const capabilities = capabilitiesFor(server.version);
+    let locked = false;
+
+    const session: ProviderSession = {
+      primaryDatabase: primary,
+      managedDatabases: managed,
+      privileges: capabilities.privileges,
+      membershipOptions: capabilities.membershipOptions,
+
+      get queryCount() {
+        return [...clients.values()].reduce((sum, client) => sum + client.queryCount, 0);
+      },
+
+      inspect() {
+        const managedClients = new Map(managed.map((name) => [name, clients.get(name)!]));
+        return inspect(server, capabilities, primaryClient, managedClients);
+      },
+
+      checkPassword(password: string, stored: StoredPassword): PasswordStatus {
+        switch (stored.kind) {
+          case 'scram':
+            return verifyScram(password, stored.verifier) ? 'match' : 'differs';
+          case 'none':
+            return 'missing';
+          case 'unreadable':
+            return 'unknown';
+          default:
+            return 'not_scram';
+        }
+      },
+
+      describe(change: Change): PlannedStatement[] {
+        return statementsFor(change, null).map(({ database, display }) => ({ database, sql: display }));
+      },
+
+      async lock() {
+        const [row] = await primaryClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [APPLY_LOCK_KEY]);
+        if (!row.locked) {
+          throw new Error(`target ${options.targetName}: another aishell apply is running on this server; wait for it to finish and plan again`);
+        }
+        locked = true;
+      },
+
+      async execute(changes, resolveSecret, onStatement) {
+        await executeInTransactions(primary, clients, changes, resolveSecret, onStatement);
+      },
+
+      async close() {
+        if (locked) await primaryClient.query('SELECT pg_advisory_unlock($1::bigint)', [APPLY_LOCK_KEY]).catch(() => undefined);
+        await Promise.allSettled([...clients.values()].map((client) => client.close()));
+      },
+    };
+    return session;
+  },
+};
+
+/**
+ * Runs every statement inside one transaction per database and commits them together at the end,
+ * so a failure anywhere rolls back every database.
+ * NOTE: the commits themselves are not atomic across databases; a commit that fails after an
+ * earlier database committed leaves that database changed. Two-phase commit would need
+ * max_prepared_transactions > 0 on the server.
+ */
+async function executeInTransactions(
+  primary: string,
+  clients: Map<string, SqlClient>,
+  changes: Change[],
+  resolveSecret: (ref: SecretRef) => Promise<string>,
+  onStatement?: StatementListener,
+): Promise<void> {
+  const secrets = new Map<string, string>();
+  for (const change of changes) {
+    const ref = change.kind === 'create_role' ? change.password : change.kind === 'set_password' ? change.password : undefined;
+    if (ref) secrets.set(`${ref.kind}:${ref.name}`, await resolveSecret(ref));
+  }
+  const hash = (ref: SecretRef) => scramVerifier(secrets.get(`${ref.kind}:${ref.name}`)!);
+
+  const open = new Set<string>();
+  const clientFor = async (database: string | null) => {
+    const name = database ?? primary;
+    const client = clients.get(name);
+    if (!client) throw new Error(`database ${name} is not connected`);
+    if (!open.has(name)) {
+      await client.query('BEGIN');
+      open.add(name);
+    }
+    return client;
+  };
+
+  try {
+    await clientFor(primary);
+    for (const change of changes) {
+      for (const statement of statementsFor(change, hash)) {
+        await runStatement(await clientFor(statement.database), change, statement);
+        onStatement?.(change, { database: statement.database, sql: statement.display });
+      }
+    }
+    for (const name of open) await clients.get(name)!.query('COMMIT');
+  } catch (error) {
+    for (const name of open) await clients.get(name)!.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function runStatement(client: SqlClient, change: Change, statement: Statement): Promise<void> {
+  try {
+    await client.query(statement.sql);
+  } catch (error) {
+    // The server's message can quote the statement, so it is reported against the masked form.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ApplyError(change, statement.display, message);
+  }
+}

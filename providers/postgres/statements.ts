@@ -1,0 +1,201 @@
+import type { SecretRef } from '../../engine/config/types.js';
+import type { Change, ChangeKind } from '../../engine/diff/changes.js';
+import type { DefaultPrivilege, Grant, Membership, ObjectRef, RoleAttributes } from '../../engine/model/types.js';
+import { quoteGrantee, quoteIdent, quoteLiteral, quoteQualified } from './quote.js';
+
+/**
+ * One SQL statement of a change. `sql` is what runs; `display` is what plans, logs and the
+ * ledger show, with every password replaced by where it comes from.
+ */
+export interface Statement {
+  sql: string;
+  display: string;
+  /** Database whose connection runs it; null: the target's primary connection. */
+  database: string | null;
+}
+
+/** Turns a declared password into the SCRAM verifier sent to the server, or null at plan time. */
+export type PasswordHasher = ((ref: SecretRef) => string) | null;
+
+type Builder<K extends ChangeKind> = (change: Extract<Change, { kind: K }>, hash: PasswordHasher) => Statement[];
+
+const ATTRIBUTE_KEYWORDS: [keyof RoleAttributes, string, string][] = [
+  ['login', 'LOGIN', 'NOLOGIN'],
+  ['superuser', 'SUPERUSER', 'NOSUPERUSER'],
+  ['createdb', 'CREATEDB', 'NOCREATEDB'],
+  ['createrole', 'CREATEROLE', 'NOCREATEROLE'],
+  ['replication', 'REPLICATION', 'NOREPLICATION'],
+  ['bypassrls', 'BYPASSRLS', 'NOBYPASSRLS'],
+  ['inherit', 'INHERIT', 'NOINHERIT'],
+];
+
+/** The role options of CREATE ROLE or ALTER ROLE for the given attributes. */
+function roleOptions(attributes: Partial<RoleAttributes>): string[] {
+  const options: string[] = [];
+  for (const [field, yes, no] of ATTRIBUTE_KEYWORDS) {
+    const value = attributes[field];
+    if (value !== undefined) options.push(value ? yes : no);
+  }
+  if (attributes.connectionLimit !== undefined) options.push(`CONNECTION LIMIT ${Math.trunc(attributes.connectionLimit)}`);
+  if (attributes.validUntil !== undefined) {
+    options.push(`VALID UNTIL ${quoteLiteral(attributes.validUntil ?? 'infinity')}`);
+  }
+  return options;
+}
+
+function passwordOption(ref: SecretRef, hash: PasswordHasher): { sql: string; display: string } {
+  const masked = `PASSWORD '(from ${ref.kind}:${ref.name})'`;
+  return { sql: hash ? `PASSWORD ${quoteLiteral(hash(ref))}` : masked, display: masked };
+}
+
+function plain(sql: string, database: string | null = null): Statement {
+  return { sql, display: sql, database };
+}
+
+function commentStatement(role: string, comment: string | null): Statement {
+  return plain(`COMMENT ON ROLE ${quoteIdent(role)} IS ${comment === null ? 'NULL' : quoteLiteral(comment)}`);
+}
+
+/** The SQL form of an object: the keyword after ON and the quoted name. */
+function objectSql(object: ObjectRef): string {
+  switch (object.kind) {
+    case 'database':
+      return `DATABASE ${quoteIdent(object.name)}`;
+    case 'schema':
+      return `SCHEMA ${quoteIdent(object.name)}`;
+    case 'table':
+    case 'column':
+      return `TABLE ${quoteQualified(object.schema, object.name)}`;
+    case 'sequence':
+      return `SEQUENCE ${quoteQualified(object.schema, object.name)}`;
+    case 'function':
+      return `ROUTINE ${routineSql(object)}`;
+  }
+}
+
+/**
+ * A routine's signature as the catalog printed it: `name(integer, text)`. The name is quoted;
+ * the argument list comes from format_type on the server, never from the file.
+ */
+function routineSql(object: ObjectRef): string {
+  const open = object.name.indexOf('(');
+  return `${quoteQualified(object.schema, object.name.slice(0, open))}${object.name.slice(open)}`;
+}
+
+function privilegeSql(grant: Grant): string {
+  return grant.object.kind === 'column' ? `${grant.privilege} (${quoteIdent(grant.object.column ?? '')})` : grant.privilege;
+}
+
+function grantedBy(grant: Grant): string {
+  return grant.grantor ? ` GRANTED BY ${quoteIdent(grant.grantor)}` : '';
+}
+
+function defaultPrivilegePrefix(entry: DefaultPrivilege): string {
+  const schema = entry.schema === null ? '' : ` IN SCHEMA ${quoteIdent(entry.schema)}`;
+  return `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(entry.forRole)}${schema}`;
+}
+
+function defaultObjectKeyword(entry: DefaultPrivilege): string {
+  return entry.objectType.toUpperCase();
+}
+
+function membershipOptions(membership: Membership): string {
+  const options: string[] = [];
+  if (membership.admin) options.push('ADMIN OPTION');
+  if (membership.inherit !== null) options.push(`INHERIT ${membership.inherit ? 'TRUE' : 'FALSE'}`);
+  if (membership.set !== null) options.push(`SET ${membership.set ? 'TRUE' : 'FALSE'}`);
+  return options.length > 0 ? ` WITH ${options.join(', ')}` : '';
+}
+
+const BUILDERS: { [K in ChangeKind]: Builder<K> } = {
+  create_role(change, hash) {
+    const options = roleOptions(change.role);
+    const password = change.password ? passwordOption(change.password, hash) : null;
+    const head = `CREATE ROLE ${quoteIdent(change.role.name)} WITH ${options.join(' ')}`;
+    const statements: Statement[] = [
+      password
+        ? { sql: `${head} ${password.sql}`, display: `${head} ${password.display}`, database: null }
+        : plain(head),
+    ];
+    if (change.role.comment !== null) statements.push(commentStatement(change.role.name, change.role.comment));
+    return statements;
+  },
+
+  alter_role(change) {
+    const { comment, ...attributes } = change.after;
+    const statements: Statement[] = [];
+    const options = roleOptions(attributes);
+    if (options.length > 0) statements.push(plain(`ALTER ROLE ${quoteIdent(change.role)} WITH ${options.join(' ')}`));
+    if (comment !== undefined) statements.push(commentStatement(change.role, comment));
+    return statements;
+  },
+
+  set_password(change, hash) {
+    const password = passwordOption(change.password, hash);
+    const head = `ALTER ROLE ${quoteIdent(change.role)} WITH`;
+    return [{ sql: `${head} ${password.sql}`, display: `${head} ${password.display}`, database: null }];
+  },
+
+  drop_role(change) {
+    const role = quoteIdent(change.role);
+    const heir = change.reassignOwnedTo === null ? 'CURRENT_USER' : quoteIdent(change.reassignOwnedTo);
+    const statements: Statement[] = [];
+    for (const database of change.databases) {
+      statements.push(plain(`REASSIGN OWNED BY ${role} TO ${heir}`, database));
+      statements.push(plain(`DROP OWNED BY ${role}`, database));
+    }
+    statements.push(plain(`DROP ROLE ${role}`));
+    return statements;
+  },
+
+  grant(change) {
+    const grant = change.grant;
+    const option = grant.grantOption ? ' WITH GRANT OPTION' : '';
+    return [plain(`GRANT ${privilegeSql(grant)} ON ${objectSql(grant.object)} TO ${quoteGrantee(grant.grantee)}${option}`, grant.database)];
+  },
+
+  revoke(change) {
+    const grant = change.grant;
+    const what = change.grantOptionOnly ? `GRANT OPTION FOR ${privilegeSql(grant)}` : privilegeSql(grant);
+    return [plain(`REVOKE ${what} ON ${objectSql(grant.object)} FROM ${quoteGrantee(grant.grantee)}${grantedBy(grant)}`, grant.database)];
+  },
+
+  grant_membership(change) {
+    const { role, member } = change.membership;
+    return [plain(`GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}${membershipOptions(change.membership)}`)];
+  },
+
+  revoke_membership(change) {
+    const { role, member } = change.membership;
+    const what = change.adminOptionOnly ? `ADMIN OPTION FOR ${quoteIdent(role)}` : quoteIdent(role);
+    return [plain(`REVOKE ${what} FROM ${quoteIdent(member)}`)];
+  },
+
+  grant_default_privilege(change) {
+    const entry = change.defaultPrivilege;
+    const option = entry.grantOption ? ' WITH GRANT OPTION' : '';
+    return [
+      plain(
+        `${defaultPrivilegePrefix(entry)} GRANT ${entry.privilege} ON ${defaultObjectKeyword(entry)} TO ${quoteGrantee(entry.grantee)}${option}`,
+        entry.database,
+      ),
+    ];
+  },
+
+  revoke_default_privilege(change) {
+    const entry = change.defaultPrivilege;
+    const what = change.grantOptionOnly ? `GRANT OPTION FOR ${entry.privilege}` : entry.privilege;
+    return [
+      plain(
+        `${defaultPrivilegePrefix(entry)} REVOKE ${what} ON ${defaultObjectKeyword(entry)} FROM ${quoteGrantee(entry.grantee)}`,
+        entry.database,
+      ),
+    ];
+  },
+};
+
+/** The statements of one change; with `hash` null, passwords appear only as their source. */
+export function statementsFor(change: Change, hash: PasswordHasher): Statement[] {
+  const build = BUILDERS[change.kind] as Builder<ChangeKind>;
+  return build(change as never, hash);
+}

@@ -1,0 +1,67 @@
+import { connectTarget, planTarget, type PlanContext } from '../plan/build.js';
+import type { Plan, TargetPlan } from '../plan/types.js';
+import type { PlannedStatement, ProviderSession } from '../provider.js';
+import type { Change } from '../diff/changes.js';
+
+/** A target whose live state no longer matches the state its plan was computed from. */
+export class StalePlanError extends Error {
+  constructor(readonly target: string) {
+    super(
+      `target ${target} has changed since the plan was made, so the plan no longer describes what apply would do; nothing was applied\n  fix: run aishell plan again and review the new plan`,
+    );
+    this.name = 'StalePlanError';
+  }
+}
+
+export interface AppliedTarget {
+  target: string;
+  changes: Change[];
+  statements: { change: Change; statement: PlannedStatement }[];
+}
+
+export interface ApplyHooks {
+  /** Called after each target commits, with the statements that ran (secrets masked). */
+  onTargetApplied?: (applied: AppliedTarget) => Promise<void> | void;
+}
+
+/**
+ * Applies a plan. Every target with changes is locked and re-inspected first; if any target's
+ * fingerprint differs from the plan's, nothing is applied anywhere. Then each target runs its
+ * changes in one transaction per database.
+ */
+export async function applyPlan(context: PlanContext, plan: Plan, hooks: ApplyHooks = {}): Promise<AppliedTarget[]> {
+  const pending = plan.targets.filter((target) => target.changes.length > 0);
+  const sessions = new Map<string, ProviderSession>();
+  const applied: AppliedTarget[] = [];
+
+  try {
+    for (const target of pending) {
+      const session = await connectTarget(context, target.name);
+      sessions.set(target.name, session);
+      await session.lock();
+      await checkFresh(context, target, session);
+    }
+
+    for (const target of pending) {
+      const session = sessions.get(target.name)!;
+      const changes = target.changes.map((planned) => planned.change);
+      const statements: AppliedTarget['statements'] = [];
+      await session.execute(
+        changes,
+        (ref) => context.secrets.resolve(ref, `password ${ref.kind}:${ref.name}`),
+        (change, statement) => statements.push({ change, statement }),
+      );
+      const result = { target: target.name, changes, statements };
+      applied.push(result);
+      await hooks.onTargetApplied?.(result);
+    }
+  } finally {
+    await Promise.allSettled([...sessions.values()].map((session) => session.close()));
+  }
+  return applied;
+}
+
+async function checkFresh(context: PlanContext, target: TargetPlan, session: ProviderSession): Promise<void> {
+  const current = await planTarget(context, target.name, session);
+  if (current.plan.fingerprint !== target.fingerprint) throw new StalePlanError(target.name);
+}

@@ -1,0 +1,99 @@
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { applyPlan, StalePlanError } from '../apply/apply.js';
+import { hasErrors } from '../diagnostics.js';
+import { createPlan } from '../plan/create.js';
+import { readPlanFile } from '../plan/planfile.js';
+import { ApplyError } from '../provider.js';
+import { loadContext, selectTargets } from './context.js';
+import type { CommandIo } from './io.js';
+import { hasChanges, renderPlan } from './plan.js';
+
+async function confirm(io: CommandIo): Promise<boolean> {
+  const prompt = createInterface({ input: io.stdin, output: io.stdout as NodeJS.WritableStream, terminal: true });
+  try {
+    const answer = await prompt.question('\nDo you want to apply these changes? Only "yes" is accepted: ');
+    return answer.trim() === 'yes';
+  } finally {
+    prompt.close();
+  }
+}
+
+export async function runApply(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      file: { type: 'string', short: 'f' },
+      target: { type: 'string', short: 't', multiple: true },
+      'auto-approve': { type: 'boolean', default: false },
+      'show-sql': { type: 'boolean', default: false },
+      'no-color': { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length > 1) {
+    io.stderr.write('error: apply takes at most one plan file\n');
+    return 1;
+  }
+
+  const context = await loadContext(io, values.file);
+  if (!context) return 1;
+  const selection = selectTargets(context.config, values.target);
+  if (selection.error) {
+    io.stderr.write(`error: ${selection.error}\n`);
+    return 1;
+  }
+
+  let plan;
+  try {
+    plan = positionals[0] ? await readPlanFile(positionals[0]) : await createPlan(context, selection.names);
+  } catch (error) {
+    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  if (positionals[0] && values.target?.length) {
+    plan = { ...plan, targets: plan.targets.filter((target) => selection.names.includes(target.name)) };
+  }
+  const unknown = plan.targets.filter((target) => !context.config.targets[target.name]);
+  if (unknown.length > 0) {
+    io.stderr.write(`error: the plan names target ${unknown.map((t) => t.name).join(', ')}, which the configuration does not declare\n`);
+    return 1;
+  }
+
+  io.stdout.write(await renderPlan(plan, 'text', io, values['show-sql'], values['no-color']));
+  if (plan.targets.some((target) => hasErrors(target.diagnostics))) {
+    io.stderr.write('error: the plan has errors, so nothing was applied\n');
+    return 1;
+  }
+  if (!hasChanges(plan)) return 0;
+
+  if (!values['auto-approve']) {
+    if (!io.stdin.isTTY) {
+      io.stderr.write('error: apply needs confirmation, and there is no terminal to ask on; nothing was applied\n  fix: review the plan, then run apply with --auto-approve\n');
+      return 1;
+    }
+    if (!(await confirm(io))) {
+      io.stderr.write('Apply cancelled; nothing was changed.\n');
+      return 1;
+    }
+  }
+
+  try {
+    const { recordApply } = await import('./record.js');
+    const applied = await applyPlan(context, plan, { onTargetApplied: (result) => recordApply(context, io, result) });
+    const count = applied.reduce((sum, target) => sum + target.changes.length, 0);
+    io.stdout.write(`\nApply complete: ${count} change(s) made on ${applied.length} target(s).\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ApplyError) {
+      io.stderr.write(
+        `\nerror: apply failed, and every database of the failing target was rolled back\n  change: ${error.change.address}\n  statement: ${error.statement}\n  server: ${error.serverMessage}\n`,
+      );
+    } else if (error instanceof StalePlanError) {
+      io.stderr.write(`\nerror: ${error.message}\n`);
+    } else {
+      io.stderr.write(`\nerror: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    return 1;
+  }
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
+import type { SecurityConfig } from '../config/types.js';
+import { createSecretResolver, type SecretResolver } from '../secrets.js';
+import type { CommandIo } from './io.js';
+
+export interface LoadedContext {
+  config: SecurityConfig;
+  configPath: string;
+  secrets: SecretResolver;
+}
+
+/** Prints diagnostics to stderr, errors and warnings alike. */
+export function printDiagnostics(io: CommandIo, diagnostics: Diagnostic[]): void {
+  for (const diagnostic of diagnostics) io.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
+}
+
+/**
+ * Loads and validates the configuration for a command. Returns null after printing the
+ * diagnostics when the file has errors; warnings are printed and the command goes on.
+ */
+export async function loadContext(io: CommandIo, file: string | undefined): Promise<LoadedContext | null> {
+  const { loadConfig, resolveConfigPath } = await import('../config/load.js');
+  const configPath = resolveConfigPath(io.cwd, file);
+  const result = await loadConfig(configPath, { env: io.env });
+  printDiagnostics(io, result.diagnostics);
+  if (!result.config || hasErrors(result.diagnostics)) return null;
+
+  const config = result.config;
+  const secrets = createSecretResolver(io.env, async () => {
+    const { openVault } = await import('../vault/index.js');
+    const vaultPath = config.vault?.path ? path.resolve(path.dirname(configPath), config.vault.path) : undefined;
+    return openVault({ path: vaultPath, env: io.env });
+  });
+  return { config, configPath, secrets };
+}
+
+/** The targets a command works on: those named with -t, or every target. */
+export function selectTargets(config: SecurityConfig, requested: string[] | undefined): { names: string[]; error?: string } {
+  const all = Object.keys(config.targets);
+  if (!requested || requested.length === 0) return { names: all };
+  const unknown = requested.filter((name) => !all.includes(name));
+  if (unknown.length > 0) {
+    return { names: [], error: `unknown target ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the file declares: ${all.join(', ')}` };
+  }
+  return { names: requested };
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import type { ProviderSession } from '../provider.js';
+import { connectTarget, planTarget, type PlanContext } from './build.js';
+import { PLAN_FORMAT_VERSION, summarise, type Plan, type TargetPlan } from './types.js';
+import { redactUrl } from './providers.js';
+
+export function aishellVersion(): string {
+  const url = new URL('../../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Plans every selected target. A target that cannot be reached or inspected is reported as an
+ * error diagnostic in its own section and does not hide the others.
+ */
+export async function createPlan(context: PlanContext, targetNames: string[]): Promise<Plan> {
+  const targets: TargetPlan[] = [];
+  for (const name of targetNames) {
+    let session: ProviderSession | undefined;
+    try {
+      session = await connectTarget(context, name);
+      targets.push((await planTarget(context, name, session)).plan);
+    } catch (error) {
+      targets.push(failedTarget(context, name, error));
+    } finally {
+      await session?.close();
+    }
+  }
+
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    aishellVersion: aishellVersion(),
+    createdAt: new Date().toISOString(),
+    configPath: context.configPath,
+    targets,
+    summary: summarise(targets),
+  };
+}
+
+function failedTarget(context: PlanContext, name: string, error: unknown): TargetPlan {
+  const target = context.config.targets[name];
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    name,
+    engine: target.engine,
+    url: redactUrl(target.url),
+    databases: target.databases ?? [],
+    serverVersion: 0,
+    fingerprint: '',
+    changes: [],
+    diagnostics: [{ severity: 'error', summary: `target ${name}: ${message}` }],
+    unmanagedRoles: [],
+  };
+}

@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { postgresProvider } from '../../providers/postgres/index.js';
+import { quoteIdent } from '../../providers/postgres/quote.js';
+import { BACKENDS, createScratch, type Scratch } from '../support/backends.js';
+
+/** Creates `count` roles, each with a table, a sequence, a function, grants and default privileges. */
+async function populate(scratch: Scratch, count: number): Promise<void> {
+  const statements = ['CREATE SCHEMA IF NOT EXISTS s'];
+  for (let i = 0; i < count; i++) {
+    const role = quoteIdent(scratch.role(`r${i}`));
+    statements.push(
+      `CREATE ROLE ${role}`,
+      `CREATE TABLE s.t${i} (id int, name text)`,
+      `CREATE SEQUENCE s.q${i}`,
+      `CREATE FUNCTION s.f${i}(integer) RETURNS integer LANGUAGE sql AS 'SELECT 1'`,
+      `GRANT SELECT ON s.t${i} TO ${role}`,
+      `GRANT UPDATE (name) ON s.t${i} TO ${role}`,
+      `GRANT USAGE ON SEQUENCE s.q${i} TO ${role}`,
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO ${role}`,
+    );
+    if (i > 0) statements.push(`GRANT ${quoteIdent(scratch.role(`r${i - 1}`))} TO ${role}`);
+  }
+  await scratch.sql(statements.join(';\n'));
+}
+
+async function countInspectQueries(scratch: Scratch): Promise<{ queries: number; roles: number; grants: number }> {
+  const session = await postgresProvider.connect({ targetName: 'count', url: scratch.url, baseDir: scratch.dir });
+  try {
+    const before = session.queryCount;
+    const state = await session.inspect();
+    return {
+      queries: session.queryCount - before,
+      roles: state.roles.length,
+      grants: state.databases.reduce((sum, database) => sum + database.grants.length, 0),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+describe.each(BACKENDS)('inspect on %s', (backend) => {
+  let small: Scratch;
+  let large: Scratch;
+
+  beforeEach(async () => {
+    small = await createScratch(backend);
+    large = await createScratch(backend);
+  });
+
+  afterEach(async () => {
+    await small.cleanup();
+    await large.cleanup();
+  });
+
+  it('sends the same number of queries at two sizes', async () => {
+    await populate(small, 3);
+    await populate(large, 60);
+
+    const few = await countInspectQueries(small);
+    const many = await countInspectQueries(large);
+    expect(many.grants).toBeGreaterThan(few.grants + 100);
+    expect(many.roles).toBeGreaterThanOrEqual(few.roles + 57);
+    expect(many.queries).toBe(few.queries);
+  });
+});

@@ -1,0 +1,120 @@
+import { decodeBase64, encodeBase64 } from '../encoding.js';
+import { VaultError } from '../errors.js';
+import { keySlotAad, type GcpKmsSlot, type VaultDocument } from '../format.js';
+
+export interface GcpKmsTarget {
+  /** projects/P/locations/L/keyRings/R/cryptoKeys/K */
+  keyName: string;
+  /**
+   * Endpoint override as a URL (`https://kms.internal:443`, `http://127.0.0.1:8080`). With an
+   * override the client speaks the REST (HTTP/1.1) protocol; without one it uses gRPC to Google.
+   */
+  endpoint?: string;
+}
+
+/** Extra KeyManagementServiceClient options, merged last; tests use it, users normally need none. */
+export type GcpClientOverrides = Record<string, unknown>;
+
+/** Environment variable that overrides the endpoint of every GCP KMS slot. */
+export const GCP_KMS_ENDPOINT_ENV = 'AISHELL_GCP_KMS_ENDPOINT';
+
+/** gRPC status codes that mean "this identity or ciphertext cannot open the slot". */
+const CREDENTIAL_CODES = new Set([3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */, 16 /* UNAUTHENTICATED */]);
+
+/** Encrypts the data key with Cloud KMS; the slot header is the additional authenticated data. */
+export async function wrapWithGcpKms(
+  vaultId: string,
+  id: number,
+  dataKey: Buffer,
+  target: GcpKmsTarget,
+  env: NodeJS.ProcessEnv,
+  overrides?: GcpClientOverrides,
+): Promise<GcpKmsSlot> {
+  const header: Omit<GcpKmsSlot, 'ciphertext'> = {
+    id,
+    type: 'gcp-kms',
+    keyName: target.keyName,
+    ...(target.endpoint === undefined ? {} : { endpoint: target.endpoint }),
+  };
+  const aad = keySlotAad({ vaultId }, { ...header, ciphertext: '' });
+
+  const [response] = await callKms(header, env, overrides, (client) =>
+    client.encrypt({ name: target.keyName, plaintext: dataKey, additionalAuthenticatedData: aad }),
+  );
+  if (!response.ciphertext) {
+    throw new VaultError('KEY_PROVIDER', `GCP KMS key ${target.keyName} returned no ciphertext`);
+  }
+  return { ...header, ciphertext: encodeBase64(toBytes(response.ciphertext)) };
+}
+
+export async function unwrapGcpKmsSlot(
+  document: Pick<VaultDocument, 'vaultId'>,
+  slot: GcpKmsSlot,
+  env: NodeJS.ProcessEnv,
+  overrides?: GcpClientOverrides,
+): Promise<Buffer> {
+  const [response] = await callKms(slot, env, overrides, (client) =>
+    client.decrypt({
+      name: slot.keyName,
+      ciphertext: decodeBase64(slot.ciphertext, `keySlots[${slot.id}].ciphertext`),
+      additionalAuthenticatedData: keySlotAad(document, slot),
+    }),
+  );
+  const plaintext = response.plaintext ? toBytes(response.plaintext) : Buffer.alloc(0);
+  if (plaintext.length !== 32) {
+    throw new VaultError('INTEGRITY', `GCP KMS returned no 32-byte data key for key slot ${slot.id}`);
+  }
+  return plaintext;
+}
+
+type KmsClient = InstanceType<typeof import('@google-cloud/kms').KeyManagementServiceClient>;
+
+async function callKms<T>(
+  slot: Pick<GcpKmsSlot, 'keyName' | 'endpoint' | 'id'>,
+  env: NodeJS.ProcessEnv,
+  overrides: GcpClientOverrides | undefined,
+  call: (client: KmsClient) => Promise<T>,
+): Promise<T> {
+  const { KeyManagementServiceClient } = await import('@google-cloud/kms');
+  const endpoint = env[GCP_KMS_ENDPOINT_ENV] || slot.endpoint;
+
+  const client = new KeyManagementServiceClient({
+    ...(endpoint === undefined ? {} : endpointOptions(endpoint)),
+    // Read the credentials file named in the given environment, so a caller's env is honoured
+    // even when it differs from the process environment.
+    ...(env.GOOGLE_APPLICATION_CREDENTIALS ? { keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS } : {}),
+    ...overrides,
+  });
+  try {
+    return await call(client);
+  } catch (error) {
+    const code = (error as { code?: number }).code;
+    const message = `GCP KMS key ${slot.keyName} (key slot ${slot.id}) failed: ${(error as Error).message}`;
+    throw new VaultError(
+      code !== undefined && CREDENTIAL_CODES.has(code) ? 'BAD_CREDENTIAL' : 'KEY_PROVIDER',
+      message,
+      { cause: error },
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+function endpointOptions(endpoint: string): Record<string, unknown> {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new VaultError('INVALID_ARGUMENT', `GCP KMS endpoint "${endpoint}" is not a URL such as https://host:443`);
+  }
+  const protocol = url.protocol.replace(/:$/, '');
+  if (protocol !== 'http' && protocol !== 'https') {
+    throw new VaultError('INVALID_ARGUMENT', `GCP KMS endpoint "${endpoint}" must use http or https`);
+  }
+  const port = url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port);
+  return { fallback: true, protocol, apiEndpoint: url.hostname, port };
+}
+
+function toBytes(value: Uint8Array | string): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.from(value);
+}

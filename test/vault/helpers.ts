@@ -1,0 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createVault, type Vault } from '../../engine/vault/index.js';
+
+/** scrypt log2 N used by the suite: the floor of AISHELL_VAULT_KDF_COST, about 1 ms per derivation. */
+export const TEST_KDF_COST = '10';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface TempVault {
+  dir: string;
+  path: string;
+  env: NodeJS.ProcessEnv;
+  vault: Vault;
+  cleanup: () => Promise<void>;
+}
+
+/** Creates a private temp directory; the caller removes it with the returned cleanup. */
+export async function makeTempDir(prefix = 'aishell-vault-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Environment for vault calls: a low KDF cost and a session directory inside the temp dir. */
+export function testEnv(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { AISHELL_VAULT_KDF_COST: TEST_KDF_COST, XDG_RUNTIME_DIR: join(dir, 'run'), HOME: dir, ...extra };
+}
+
+/** Creates a fresh vault file with the test password in a new temp directory. */
+export async function makeTempVault(options: { now?: () => Date; keyFile?: string } = {}): Promise<TempVault> {
+  const { dir, cleanup } = await makeTempDir();
+  const path = join(dir, 'vault');
+  const env = testEnv(dir);
+  const vault = await createVault({ path, env, password: PASSWORD, now: options.now, keyFile: options.keyFile });
+  return { dir, path, env, vault, cleanup };
+}

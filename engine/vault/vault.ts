@@ -131,7 +131,7 @@ export class Vault {
       const current = requireCurrentValue(name, entry, this.now(), options.allowExpired ?? false);
       entry.lastAccessed = this.now().toISOString();
       return current;
-    });
+    }, { keepBackup: false });
     this.emit('read', name, options.reason);
     return value;
   }
@@ -345,10 +345,12 @@ export class Vault {
   /**
    * Runs a change under the writer lock on freshly read state and saves the result as the next
    * generation. A change that throws writes nothing. `header` may replace the key slots.
+   * `keepBackup: false` leaves `<path>.bak` as it is; reads use it, so recording an access time
+   * does not push the last content change out of the backup.
    */
   async mutate<T>(
     change: (body: VaultBody, document: VaultDocument) => T | Promise<T>,
-    options: { purgeBackup?: boolean; header?: (document: VaultDocument) => Promise<Omit<UnsealedDocument, 'body'>> } = {},
+    options: { purgeBackup?: boolean; keepBackup?: boolean; header?: (document: VaultDocument) => Promise<Omit<UnsealedDocument, 'body'>> } = {},
   ): Promise<T> {
     this.requireKey();
     return withWriteLock(this.path, async (assertHeld) => {
@@ -359,7 +361,8 @@ export class Vault {
       const nextHeader = options.header ? await options.header(document) : header;
       const sealed = sealBody({ ...nextHeader, generation: document.generation + 1 }, this.requireKey(), body);
       const text = serializeVaultFile(sealed);
-      await writeFileAtomic(this.path, text, { keepBackup: !options.purgeBackup, assertHeld });
+      const keepBackup = !options.purgeBackup && options.keepBackup !== false;
+      await writeFileAtomic(this.path, text, { keepBackup, assertHeld });
       if (options.purgeBackup) await writeFileAtomic(backupPath(this.path), text, { keepBackup: false, assertHeld });
       return result;
     });

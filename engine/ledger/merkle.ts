@@ -164,6 +164,20 @@ export class MerkleTree {
     return this.subtreeHash(0, size);
   }
 
+  /** The compact range of the first `size` leaves, which lets a later tree continue from it. */
+  compactRange(size: number): CompactRange {
+    this.checkSize(size);
+    const nodes: Buffer[] = [];
+    let start = 0;
+    for (let bit = highestPowerOfTwo(size); bit >= 1; bit /= 2) {
+      if (Math.floor(size / bit) % 2 === 1) {
+        nodes.push(this.subtreeHash(start, start + bit));
+        start += bit;
+      }
+    }
+    return new CompactRange(size, nodes);
+  }
+
   /** Audit path for leaf `index` in the tree of `size` leaves (RFC 6962 PATH). */
   inclusionProof(index: number, size = this.size): Buffer[] {
     this.checkSize(size);

@@ -1,0 +1,170 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import lockfile from 'proper-lockfile';
+
+import { writeFileAtomic } from './atomic-file.js';
+import { LedgerError } from './errors.js';
+import type { SecretStore } from './keys.js';
+
+/**
+ * The latest signed head of one ledger, kept outside the ledger. Only a copy kept elsewhere can
+ * reveal that the ledger was truncated or replaced by an older copy.
+ */
+export interface AnchoredHead {
+  origin: string;
+  size: number;
+  /** Base64 root hash, as in the note. */
+  root: string;
+  /** The signed note (C2SP tlog-checkpoint). */
+  note: string;
+  /** Seq and hex leaf hash of the `ledger.checkpoint` record that carries this note. */
+  checkpointSeq?: number;
+  checkpointLeaf?: string;
+  written: string;
+  /** Earlier heads, oldest first, so that verify can tell where a replaced copy diverges. */
+  history?: HeadSummary[];
+}
+
+/** An earlier anchored head without its note. */
+export interface HeadSummary {
+  size: number;
+  root: string;
+  checkpointSeq?: number;
+  checkpointLeaf?: string;
+}
+
+/** How many earlier heads an anchor keeps. */
+export const ANCHOR_HISTORY = 64;
+
+/** A place that keeps anchored heads: the anchor file, the vault, a CI artifact. */
+export interface CheckpointStore {
+  /** Where the head is kept, for messages, such as `anchor file /home/ci/.aishell/ledger.anchor`. */
+  readonly description: string;
+  load(origin: string): Promise<AnchoredHead | undefined>;
+  /**
+   * Stores the head unless the store already holds a larger one of the same ledger (concurrent
+   * writers may finish out of order), keeping the replaced head in `history`.
+   */
+  save(head: AnchoredHead): Promise<void>;
+}
+
+/** The head a store should keep after `save(head)`, given what it held before. */
+export function mergeHead(previous: AnchoredHead | undefined, head: AnchoredHead): AnchoredHead {
+  if (!previous) {
+    return { ...head, history: [] };
+  }
+  if (previous.size > head.size || (previous.size === head.size && previous.root === head.root)) {
+    return previous;
+  }
+  const summary: HeadSummary = {
+    size: previous.size,
+    root: previous.root,
+    checkpointSeq: previous.checkpointSeq,
+    checkpointLeaf: previous.checkpointLeaf,
+  };
+  return { ...head, history: [...(previous.history ?? []), summary].slice(-ANCHOR_HISTORY) };
+}
+
+interface AnchorFile {
+  format: 'aishell-ledger-anchor';
+  v: 1;
+  heads: Record<string, AnchoredHead>;
+}
+
+/**
+ * A JSON file holding the latest head of each ledger, keyed by origin, so that one anchor file
+ * can serve several ledgers. Written atomically under a lock.
+ */
+export class FileCheckpointStore implements CheckpointStore {
+  readonly description: string;
+
+  constructor(readonly path: string) {
+    this.description = `anchor file ${path}`;
+  }
+
+  async load(origin: string): Promise<AnchoredHead | undefined> {
+    const file = await this.read();
+    return file.heads[origin];
+  }
+
+  async save(head: AnchoredHead): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const release = await lockfile.lock(this.path, {
+      realpath: false,
+      stale: 10_000,
+      retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
+    });
+    try {
+      const file = await this.read();
+      file.heads[head.origin] = mergeHead(file.heads[head.origin], head);
+      await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+    } finally {
+      await release();
+    }
+  }
+
+  private async read(): Promise<AnchorFile> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return { format: 'aishell-ledger-anchor', v: 1, heads: {} };
+      }
+      throw error;
+    }
+
+    if (text.trim() === '') {
+      return { format: 'aishell-ledger-anchor', v: 1, heads: {} };
+    }
+
+    let parsed: AnchorFile;
+    try {
+      parsed = JSON.parse(text) as AnchorFile;
+    } catch (error) {
+      throw new LedgerError('LEDGER_CHECKPOINT', `anchor file ${this.path} is not valid JSON`, { cause: error });
+    }
+    if (parsed.format !== 'aishell-ledger-anchor' || typeof parsed.heads !== 'object' || parsed.heads === null) {
+      throw new LedgerError('LEDGER_CHECKPOINT', `anchor file ${this.path} is not an aishell ledger anchor file`);
+    }
+    return parsed;
+  }
+}
+
+/** Anchored heads kept as JSON entries of a secret store such as the vault, one entry per ledger. */
+export class SecretStoreCheckpointStore implements CheckpointStore {
+  readonly description: string;
+
+  constructor(
+    private readonly store: SecretStore,
+    private readonly label = 'vault',
+  ) {
+    this.description = label;
+  }
+
+  async load(origin: string): Promise<AnchoredHead | undefined> {
+    const text = await this.store.get(entryName(origin));
+    if (text === undefined) {
+      return undefined;
+    }
+    try {
+      return JSON.parse(text) as AnchoredHead;
+    } catch (error) {
+      throw new LedgerError('LEDGER_CHECKPOINT', `${this.label} entry ${entryName(origin)} is not valid JSON`, { cause: error });
+    }
+  }
+
+  async save(head: AnchoredHead): Promise<void> {
+    // NOTE: without the vault's check-and-set, two writers may both pass the size check; the
+    // anchor file, written under its own lock, stays exact.
+    const merged = mergeHead(await this.load(head.origin), head);
+    await this.store.put(entryName(head.origin), JSON.stringify(merged));
+  }
+}
+
+/** Vault entry names allow `[a-z0-9._-]`, so the origin's ledger id becomes the suffix. */
+function entryName(origin: string): string {
+  const id = origin.slice(origin.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+  return `ledger-anchor.${id}`;
+}

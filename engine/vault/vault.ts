@@ -159,28 +159,42 @@ export class Vault {
 
   /** Stores a value, creating the entry or replacing its value (the old one goes to the history). */
   async put(name: string, value: string, options: PutOptions = {}): Promise<EntryInfo> {
-    const mode = options.mode ?? 'upsert';
-    let exists = false;
-    const info = await this.mutate((body) => {
-      exists = Object.hasOwn(body.entries, name);
-      if (exists && mode === 'create') {
-        throw new VaultError('ALREADY_EXISTS', `vault entry "${name}" already exists; use \`aishell vault update ${name}\` or \`rotate\` to change it`);
-      }
-      if (!exists && mode === 'replace') requireEntry(body, name);
-
-      const change = { now: this.now(), operation: exists ? 'update' : 'create', actor: this.context.actor, reason: options.reason };
-      if (!exists) {
-        body.entries[name] = newEntry(name, value, options, change);
-      } else {
-        const entry = body.entries[name];
-        refuseWhilePending(name, entry);
-        replaceValue(body, name, entry, value, change);
-        applyEntryOptions(entry, options, body);
-      }
-      return describeEntry(body, name, body.entries[name], this.now());
-    });
-    this.emit(exists ? 'update' : 'create', name, options.reason);
+    const [info] = await this.putMany([{ name, value, options }], { reason: options.reason });
     return info;
+  }
+
+  /**
+   * Stores several entries in one save: either all are written or, when one fails its checks,
+   * none is. Each item follows the rules of `put`.
+   */
+  async putMany(items: { name: string; value: string; options?: PutOptions }[], options: { reason?: string } = {}): Promise<EntryInfo[]> {
+    const created: boolean[] = [];
+    const infos = await this.mutate((body) =>
+      items.map(({ name, value, options: itemOptions = {} }) => {
+        const exists = Object.hasOwn(body.entries, name);
+        const mode = itemOptions.mode ?? 'upsert';
+        if (exists && mode === 'create') {
+          throw new VaultError(
+            'ALREADY_EXISTS',
+            `vault entry "${name}" already exists; nothing was stored; use \`aishell vault update ${name}\` or \`rotate\` to change it`,
+          );
+        }
+        if (!exists && mode === 'replace') requireEntry(body, name);
+
+        const change = { now: this.now(), operation: exists ? 'update' : 'create', actor: this.context.actor, reason: itemOptions.reason ?? options.reason };
+        if (!exists) {
+          body.entries[name] = newEntry(name, value, itemOptions, change);
+        } else {
+          refuseWhilePending(name, body.entries[name]);
+          replaceValue(body, name, body.entries[name], value, change);
+          applyEntryOptions(body.entries[name], itemOptions, body);
+        }
+        created.push(!exists);
+        return describeEntry(body, name, body.entries[name], this.now());
+      }),
+    );
+    infos.forEach((info, index) => this.emit(created[index] ? 'create' : 'update', info.name, options.reason));
+    return infos;
   }
 
   /** Changes an entry's value and/or its metadata, expiry or history depth. */

@@ -36,3 +36,25 @@ export async function makeTempVault(options: { now?: () => Date; keyFile?: strin
   const vault = await createVault({ path, env, password: PASSWORD, now: options.now, keyFile: options.keyFile });
   return { dir, path, env, vault, cleanup };
 }
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `aishell vault ARGS` in-process with captured output and a non-terminal stdin. */
+export async function runCli(args: string[], options: { env: NodeJS.ProcessEnv; stdin?: string; cwd?: string }): Promise<CliResult> {
+  const { Readable } = await import('node:stream');
+  const { runVaultCommand } = await import('../../engine/vault/cli.js');
+  let stdout = '';
+  let stderr = '';
+  const code = await runVaultCommand(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    env: options.env,
+    cwd: options.cwd ?? process.cwd(),
+  });
+  return { code, stdout, stderr };
+}

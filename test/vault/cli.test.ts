@@ -1,0 +1,315 @@
+import { readFile, stat, writeFile, chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { createVault, openVault } from '../../engine/vault/index.js';
+import { makeTempDir, PASSWORD, runCli, testEnv, type CliResult } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let path: string;
+let env: NodeJS.ProcessEnv;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+  path = join(dir, 'vault');
+  env = testEnv(dir, { AISHELL_VAULT_PASSWORD: PASSWORD, AISHELL_VAULT_PATH: path });
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+function expectOk(result: CliResult): CliResult {
+  expect(result.code, `stderr: ${result.stderr}`).toBe(0);
+  return result;
+}
+
+describe('vault CLI', () => {
+  it('initializes, stores, retrieves and lists', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+
+    const stored = expectOk(await runCli(['store', 'db-admin', '--stdin', '--metadata', '{"owner":"dba"}', '--expires-in', '90d'], { env, stdin: 'hunter2-value\n' }));
+    expect(stored.stderr).toContain('stored db-admin (version 1');
+
+    const retrieved = expectOk(await runCli(['retrieve', 'db-admin'], { env }));
+    expect(retrieved.stdout).toBe('hunter2-value\n');
+
+    const listed = expectOk(await runCli(['list'], { env }));
+    expect(listed.stdout).toMatch(/^KEY\s+CREATED\s+EXPIRES\s+LAST ACCESSED\s+VERSION\n/);
+    expect(listed.stdout).toContain('db-admin');
+
+    const json = JSON.parse(expectOk(await runCli(['list', '--format', 'json'], { env })).stdout) as { name: string; metadata: unknown; expires: string; lastAccessed: string }[];
+    expect(json).toHaveLength(1);
+    expect(json[0]).toMatchObject({ name: 'db-admin', metadata: { owner: 'dba' } });
+    const days = (Date.parse(json[0].expires) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89);
+    expect(days).toBeLessThanOrEqual(90);
+    expect(json[0].lastAccessed).not.toBeNull();
+  });
+
+  it('prints a value only from retrieve', async () => {
+    const canary = 'canary-value-5d1e0b77';
+    const outputs: CliResult[] = [];
+    const run = async (args: string[], stdin?: string) => {
+      const result = await runCli(args, { env, stdin });
+      outputs.push(result);
+      return expectOk(result);
+    };
+
+    await run(['init']);
+    await run(['store', 'canary', '--stdin'], canary);
+    await run(['store-batch', '-'], JSON.stringify({ other: `${canary}-batch`, third: { value: `${canary}-3`, metadata: { team: 'x' } } }));
+    await run(['list']);
+    await run(['list', '--format', 'json']);
+    await run(['show', 'canary']);
+    await run(['show', 'canary', '--format', 'json']);
+    await run(['update', 'canary', '--metadata', '{"rotated":true}']);
+    await run(['rotate', 'canary']);
+    await run(['history', 'canary']);
+    await run(['history', 'canary', '--format', 'json']);
+    await run(['configure']);
+    await run(['backup', join(dir, 'backup.vault')]);
+    outputs.push(await runCli(['store', 'canary', canary], { env }));
+    outputs.push(await runCli(['retrieve', 'missing'], { env }));
+
+    const printed = outputs.map((result) => result.stdout + result.stderr).join('\n');
+    expect(printed).not.toContain(canary);
+    expect(outputs.at(-2)!.code).toBe(1);
+    expect(outputs.at(-2)!.stderr).toContain('values are never passed as arguments');
+
+    const backup = await readFile(join(dir, 'backup.vault'));
+    expect(backup.includes(Buffer.from(canary))).toBe(false);
+    expect((await readFile(path)).includes(Buffer.from(canary))).toBe(false);
+
+    expect(expectOk(await runCli(['retrieve', 'canary', '--previous', '1'], { env })).stdout).toBe(`${canary}\n`);
+    expect(expectOk(await runCli(['retrieve', 'third'], { env })).stdout).toBe(`${canary}-3\n`);
+  });
+
+  it('rotates to a generated password', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'app', '--stdin', '--keep-history', '3'], { env, stdin: 'initial' }));
+    const rotated = expectOk(await runCli(['rotate', 'app', '--length', '40', '--audit-reason', 'quarterly rotation'], { env }));
+    expect(rotated.stderr).toContain('rotated app to version 2 with a generated value');
+
+    const value = expectOk(await runCli(['retrieve', 'app', '--no-newline'], { env })).stdout;
+    expect(value).toHaveLength(40);
+    expect(value).toMatch(/[A-Z]/);
+    expect(value).toMatch(/[a-z]/);
+    expect(value).toMatch(/[0-9]/);
+    expect(value).not.toBe('initial');
+
+    const history = JSON.parse(expectOk(await runCli(['history', 'app', '--format', 'json'], { env })).stdout) as { versions: { version: number; state: string }[] };
+    expect(history.versions.map((item) => [item.version, item.state])).toEqual([[2, 'current'], [1, 'previous']]);
+    const shown = expectOk(await runCli(['show', 'app'], { env })).stdout;
+    expect(shown).toContain('quarterly rotation');
+  });
+
+  it('refuses an expired entry naming it and its expiry', async () => {
+    const vault = await createVault({ path, env, password: PASSWORD });
+    await vault.put('old-token', 'value', { expires: new Date('2020-03-01T00:00:00Z') });
+
+    const result = await runCli(['retrieve', 'old-token'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('vault entry "old-token" expired at 2020-03-01T00:00:00.000Z');
+    expect(result.stdout).toBe('');
+
+    const listed = expectOk(await runCli(['list'], { env })).stdout;
+    expect(listed).toContain('2020-03-01 00:00Z (expired)');
+  });
+
+  it('fails clearly without a password source', async () => {
+    await createVault({ path, env, password: PASSWORD });
+    const { AISHELL_VAULT_PASSWORD: _ignored, ...noPassword } = env;
+    const result = await runCli(['list'], { env: noPassword });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no password for');
+    expect(result.stderr).toContain('AISHELL_VAULT_PASSWORD');
+    expect(result.stderr).toContain('--password-file');
+
+    const store = await runCli(['store', 'x'], { env });
+    expect(store.code).toBe(1);
+    expect(store.stderr).toContain('no value for "x": pass --stdin or --from-file');
+  });
+
+  it('rejects a wrong password and reads a password file', async () => {
+    await createVault({ path, env, password: PASSWORD });
+    const before = await readFile(path);
+    const wrong = await runCli(['list'], { env: { ...env, AISHELL_VAULT_PASSWORD: 'not the password' } });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('wrong password');
+    expect((await readFile(path)).equals(before)).toBe(true);
+
+    const passwordFile = join(dir, 'password');
+    await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+    const { AISHELL_VAULT_PASSWORD: _ignored, ...noPassword } = env;
+    expectOk(await runCli(['list', '--password-file', passwordFile], { env: noPassword }));
+  });
+
+  it('updates metadata and expiry without a value', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'svc', '--stdin'], { env, stdin: 'v1' }));
+    expectOk(await runCli(['update', 'svc', '--metadata', '{"owner":"ops"}', '--expires-at', '2031-01-01T00:00:00Z'], { env }));
+    const shown = JSON.parse(expectOk(await runCli(['show', 'svc', '--format', 'json'], { env })).stdout) as { version: number; metadata: unknown; expires: string };
+    expect(shown).toMatchObject({ version: 1, metadata: { owner: 'ops' }, expires: '2031-01-01T00:00:00.000Z' });
+
+    expectOk(await runCli(['update', 'svc', '--from-file', await writeValueFile('v2\n')], { env }));
+    expect(expectOk(await runCli(['retrieve', 'svc'], { env })).stdout).toBe('v2\n');
+
+    const conflict = await runCli(['update', 'svc', '--expires-in', '1d', '--no-expiry'], { env });
+    expect(conflict.code).toBe(1);
+  });
+
+  it('deletes entries and rejects a batch atomically', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'a', '--stdin'], { env, stdin: 'va' }));
+    const batch = await runCli(['store-batch', '-'], { env, stdin: JSON.stringify({ b: 'vb', a: 'again' }) });
+    expect(batch.code).toBe(1);
+    expect(batch.stderr).toContain('"a" already exists; nothing was stored');
+    const names = JSON.parse(expectOk(await runCli(['list', '--format', 'json'], { env })).stdout).map((entry: { name: string }) => entry.name);
+    expect(names).toEqual(['a']);
+
+    expectOk(await runCli(['delete', 'a'], { env }));
+    expect((await runCli(['retrieve', 'a'], { env })).stderr).toContain('vault entry "a" not found');
+  });
+
+  it('changes the master password', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'k', '--stdin'], { env, stdin: 'v' }));
+    const changed = expectOk(await runCli(['change-password'], { env: { ...env, AISHELL_VAULT_NEW_PASSWORD: 'the new master password' } }));
+    expect(changed.stderr).toContain('.bak');
+
+    expect((await runCli(['list'], { env })).stderr).toContain('wrong password');
+    const newEnv = { ...env, AISHELL_VAULT_PASSWORD: 'the new master password' };
+    expect(expectOk(await runCli(['retrieve', 'k'], { env: newEnv })).stdout).toBe('v\n');
+  });
+
+  it('backs up and restores after verifying', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'k', '--stdin'], { env, stdin: 'before-backup' }));
+    const backup = join(dir, 'backup.vault');
+    expectOk(await runCli(['backup', backup], { env }));
+    expect((await stat(backup)).mode & 0o777).toBe(0o600);
+    expect((await runCli(['backup', backup], { env })).code).toBe(1);
+
+    expectOk(await runCli(['update', 'k', '--stdin'], { env, stdin: 'after-backup' }));
+
+    // A damaged backup is rejected and the vault stays as it was.
+    const damaged = join(dir, 'damaged.vault');
+    const bytes = await readFile(backup);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    await writeFile(damaged, bytes);
+    const current = await readFile(path);
+    const rejected = await runCli(['restore', damaged], { env });
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toContain('damaged');
+    expect((await readFile(path)).equals(current)).toBe(true);
+
+    const restored = expectOk(await runCli(['restore', backup], { env }));
+    expect(restored.stderr).toContain('the replaced file is kept at');
+    expect(expectOk(await runCli(['retrieve', 'k'], { env })).stdout).toBe('before-backup\n');
+    const previous = /kept at (\S+)/.exec(restored.stderr)![1];
+    const kept = await openVault({ path: previous, env, password: PASSWORD });
+    expect(await kept.get('k')).toBe('after-backup');
+  });
+
+  it('refuses to restore a backup of another vault without --force', async () => {
+    expectOk(await runCli(['init'], { env }));
+    const otherPath = join(dir, 'other');
+    await createVault({ path: otherPath, env, password: PASSWORD });
+    const result = await runCli(['restore', otherPath], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--force');
+    expectOk(await runCli(['restore', otherPath, '--force'], { env }));
+  });
+
+  it('configures settings and shows key slots', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['configure', '--keep-history', '2', '--auto-lock', '10m'], { env }));
+    const info = JSON.parse(expectOk(await runCli(['configure', '--show', '--format', 'json'], { env })).stdout) as { settings: unknown; keySlots: { type: string }[] };
+    expect(info.settings).toEqual({ keepHistory: 2, autoLockSeconds: 600 });
+    expect(info.keySlots.map((slot) => slot.type)).toEqual(['password']);
+
+    const added = expectOk(await runCli(['configure', '--add-slot', 'password'], { env: { ...env, AISHELL_VAULT_NEW_PASSWORD: 'second password 123' } }));
+    expect(added.stderr).toContain('added key slot 1 (password)');
+    expectOk(await runCli(['list', '--slot', '1'], { env: { ...env, AISHELL_VAULT_PASSWORD: 'second password 123' } }));
+    expectOk(await runCli(['configure', '--remove-slot', '0'], { env }));
+    expect((await runCli(['list'], { env })).stderr).toContain('wrong password');
+  });
+
+  it('reads vault.path from security.yaml', async () => {
+    const { AISHELL_VAULT_PATH: _ignored, ...noPathEnv } = env;
+    await writeFile(join(dir, 'security.yaml'), 'version: 1\nvault:\n  path: state/my-vault\n');
+    const elsewhere = join(dir, 'elsewhere');
+    await mkdir(elsewhere);
+    expectOk(await runCli(['init', '-f', join(dir, 'security.yaml')], { env: noPathEnv, cwd: elsewhere }));
+    expect((await stat(join(dir, 'state', 'my-vault'))).isFile()).toBe(true);
+
+    expectOk(await runCli(['list'], { env: noPathEnv, cwd: dir }));
+    expect((await runCli(['list'], { env: noPathEnv, cwd: elsewhere })).stderr).toContain(join(dir, '.aishell', 'vault'));
+  });
+
+  it('rejects unknown commands and options', async () => {
+    expect((await runCli(['frobnicate'], { env })).stderr).toContain('unknown vault command "frobnicate"');
+    const unknown = await runCli(['list', '--value=s3cr3t'], { env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).not.toContain('s3cr3t');
+    expect(expectOk(await runCli(['--help'], { env })).stdout).toContain('Usage: aishell vault');
+  });
+});
+
+describe('vault CLI sessions', () => {
+  it('unlocks once and locks again', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'k', '--stdin'], { env, stdin: 'session-value' }));
+
+    const unlocked = expectOk(await runCli(['unlock', '--timeout', '5m'], { env }));
+    const match = /^export AISHELL_VAULT_SESSION='([^']+)'\n$/.exec(unlocked.stdout);
+    expect(match).not.toBeNull();
+    const token = match![1];
+
+    const sessionDir = join(dir, 'run', 'aishell');
+    expect((await stat(sessionDir)).mode & 0o777).toBe(0o700);
+
+    const { AISHELL_VAULT_PASSWORD: _ignored, ...noPassword } = env;
+    const sessionEnv = { ...noPassword, AISHELL_VAULT_SESSION: token };
+    expect(expectOk(await runCli(['retrieve', 'k'], { env: sessionEnv })).stdout).toBe('session-value\n');
+
+    const locked = expectOk(await runCli(['lock'], { env: sessionEnv }));
+    expect(locked.stderr).toContain('ended 1 unlock session');
+    const after = await runCli(['retrieve', 'k'], { env: sessionEnv });
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain('aishell vault unlock');
+  });
+
+  it('refuses to print a token to a terminal', async () => {
+    expectOk(await runCli(['init'], { env }));
+    const { Readable } = await import('node:stream');
+    const { runVaultCommand } = await import('../../engine/vault/cli.js');
+    let stderr = '';
+    const code = await runVaultCommand(['unlock'], {
+      stdout: { write: () => true, isTTY: true },
+      stderr: { write: (text: string) => (stderr += text) },
+      stdin: Readable.from([]),
+      env,
+      cwd: dir,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain('eval "$(aishell vault unlock)"');
+  });
+
+  it('refuses a session directory that others can read', async () => {
+    expectOk(await runCli(['init'], { env }));
+    await mkdir(join(dir, 'run', 'aishell'), { recursive: true });
+    await chmod(join(dir, 'run', 'aishell'), 0o755);
+    const result = await runCli(['unlock', '--format', 'json'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('mode 0700');
+  });
+});
+
+async function writeValueFile(text: string): Promise<string> {
+  const file = join(dir, `value-${Math.random().toString(16).slice(2)}`);
+  await writeFile(file, text, { mode: 0o600 });
+  return file;
+}

@@ -63,6 +63,18 @@ export interface RoleConfig {
   reassign_owned_to?: string;
   /** Target names this role applies to; absent means every target. */
   only?: string[];
+  /** MySQL/MariaDB: host patterns of the account (`'name'@'host'`), one account per host. */
+  hosts?: string[];
+  /** MySQL/MariaDB: `REQUIRE SSL | X509 | NONE`. */
+  require?: 'ssl' | 'x509' | 'none';
+  /** MySQL/MariaDB: `MAX_USER_CONNECTIONS`; 0 means no limit. */
+  max_user_connections?: number;
+  /** MySQL/MariaDB: `PASSWORD EXPIRE INTERVAL N DAY`; 0 means the password never expires. */
+  password_expire_days?: number;
+  /** MySQL/MariaDB: roles activated at login (`SET DEFAULT ROLE`). */
+  default_roles?: string[];
+  /** MongoDB: the authentication database of the user. */
+  db?: string;
 }
 
 /**
@@ -80,6 +92,14 @@ export interface GrantObjectConfig {
   sequences?: string[];
   function?: string;
   functions?: string[];
+  /** MySQL/MariaDB: privileges on `*.*`. */
+  global?: true;
+  /** MySQL/MariaDB: a stored procedure or function, `db.name`. */
+  routine?: string;
+  /** MongoDB: the cluster resource. */
+  cluster?: true;
+  /** MongoDB: a collection, `db.collection`. */
+  collection?: string;
 }
 
 export interface GrantConfig {
@@ -151,7 +171,8 @@ export interface ComplianceConfig {
 }
 
 export interface CredentialConfig {
-  generate?: { length?: number; [option: string]: unknown };
+  /** `symbols: false` leaves punctuation out, for clients that mishandle it in URLs. */
+  generate?: { length?: number; symbols?: boolean; [option: string]: unknown };
   rotate_every?: string;
 }
 
@@ -173,7 +194,11 @@ export interface SecurityConfig {
   sources: ConfigSources;
 }
 
-/** Map from a dotted section key (`roles.app_user`) to where it was declared. */
+/**
+ * Map from a dotted section key (`roles.app_user`, `targets.prod`, `row_level_security.public.orders`,
+ * `credentials.app-user-password`) or a single-valued section name (`audit`) to where it was
+ * declared. `locate` returns the line of the key, computed when first asked.
+ */
 export interface ConfigSources {
   locate(ref: SourceRef): SourcePosition;
   keys: Map<string, SourceRef>;

@@ -1,0 +1,75 @@
+import type { Diagnostic, Severity } from '../../diagnostics.js';
+import type { SourceFiles } from '../source-files.js';
+import type { Engine, SecurityConfig, SourceRef, TargetConfig } from '../types.js';
+
+export const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'mariadb', 'mongodb'];
+
+/** What every semantic check needs: the normalised config and a way to report at a key path. */
+export class CheckContext {
+  readonly config: SecurityConfig;
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly files: SourceFiles;
+
+  constructor(config: SecurityConfig, files: SourceFiles) {
+    this.config = config;
+    this.files = files;
+  }
+
+  report(severity: Severity, summary: string, ref: SourceRef, fix?: string, atValue = false): void {
+    this.diagnostics.push({ severity, summary, ...(fix ? { fix } : {}), position: this.files.locate(ref, atValue) });
+  }
+
+  error(summary: string, ref: SourceRef, fix?: string, atValue = false): void {
+    this.report('error', summary, ref, fix, atValue);
+  }
+
+  warning(summary: string, ref: SourceRef, fix?: string, atValue = false): void {
+    this.report('warning', summary, ref, fix, atValue);
+  }
+
+  /** Where a map entry (`roles.app_user`) is declared; the keys map has every declared entry. */
+  source(section: string, name: string): SourceRef {
+    return this.config.sources.keys.get(`${section}.${name}`) ?? { file: '', path: [section, name] };
+  }
+
+  /** Where a single-valued section (`audit`, `password_policy`) is declared. */
+  sectionSource(section: string): SourceRef {
+    return this.config.sources.keys.get(section) ?? { file: '', path: [section] };
+  }
+
+  /** The declared targets an entry applies to: those in `only`, or all. Unknown names are skipped. */
+  targetsOf(only: readonly string[] | undefined): [string, TargetConfig][] {
+    return this.scopeOf(only).targets;
+  }
+
+  /** The valid engines among the targets an entry applies to. */
+  enginesOf(only: readonly string[] | undefined): ReadonlySet<Engine> {
+    return this.scopeOf(only).engines;
+  }
+
+  // 100,000 grants share a handful of `only` lists, so each list is resolved once.
+  private readonly scopes = new Map<string, { targets: [string, TargetConfig][]; engines: Set<Engine> }>();
+
+  private scopeOf(only: readonly string[] | undefined): { targets: [string, TargetConfig][]; engines: Set<Engine> } {
+    const key = only ? JSON.stringify(only) : '';
+    let scope = this.scopes.get(key);
+    if (!scope) {
+      const all = Object.entries(this.config.targets);
+      const targets = only ? all.filter(([name]) => only.includes(name)) : all;
+      const engines = new Set(targets.map(([, target]) => target.engine).filter((engine) => ENGINES.includes(engine)));
+      scope = { targets, engines };
+      this.scopes.set(key, scope);
+    }
+    return scope;
+  }
+}
+
+/** Extends a source reference by steps inside the entry it points at. */
+export function at(ref: SourceRef, ...steps: (string | number)[]): SourceRef {
+  return { file: ref.file, path: [...ref.path, ...steps] };
+}
+
+/** Role names that PostgreSQL reads as PUBLIC rather than as a role (the keyword is case-insensitive). */
+export function isPublic(name: string): boolean {
+  return name.toLowerCase() === 'public';
+}

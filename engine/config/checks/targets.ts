@@ -1,0 +1,116 @@
+/**
+ * Checks that tie entries to targets: `only:` names declared targets, URLs fit their engine, and
+ * a `database:` is one that its targets manage.
+ */
+import { postgresPrivilegeKind } from '../selectors.js';
+import { suggestionFix } from '../suggest.js';
+import type { Engine, SourceRef, TargetConfig } from '../types.js';
+import { at, CheckContext, ENGINES } from './context.js';
+
+const URL_SCHEMES: Record<Engine, readonly string[]> = {
+  postgres: ['postgres', 'postgresql', 'pglite'],
+  mysql: ['mysql'],
+  mariadb: ['mariadb', 'mysql'],
+  mongodb: ['mongodb', 'mongodb+srv'],
+};
+
+export function checkTargets(context: CheckContext): void {
+  checkUrls(context);
+  checkOnly(context);
+  checkDatabases(context);
+}
+
+function checkUrls(context: CheckContext): void {
+  for (const [name, target] of Object.entries(context.config.targets)) {
+    if (!ENGINES.includes(target.engine) || target.url === '') continue;
+
+    // Only the scheme is shown: the rest of a URL may come from the environment and hold a secret.
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(target.url)?.[1]?.toLowerCase();
+    const allowed = URL_SCHEMES[target.engine];
+    if (scheme !== undefined && allowed.includes(scheme)) continue;
+
+    const ref = at(context.source('targets', name), 'url');
+    const found = scheme === undefined ? 'has no scheme' : `has scheme "${scheme}:"`;
+    context.error(
+      `"url" of target "${name}" ${found}, which does not fit engine ${target.engine}`,
+      ref,
+      `start the url with ${allowed.map((each) => `${each}://`).join(' or ')}`,
+      true,
+    );
+  }
+}
+
+function checkOnly(context: CheckContext): void {
+  const targetNames = Object.keys(context.config.targets);
+
+  const check = (only: readonly string[] | undefined, ref: SourceRef, owner: string): void => {
+    only?.forEach((name, index) => {
+      if (Object.hasOwn(context.config.targets, name)) return;
+      context.error(`${owner} names unknown target "${name}" in "only"`, at(ref, 'only', index), suggestionFix(name, targetNames, 'targets'), true);
+    });
+  };
+
+  for (const [name, role] of Object.entries(context.config.roles)) check(role.only, context.source('roles', name), `role "${name}"`);
+  context.config.grants.forEach((grant, index) => check(grant.only, grant.source, `grants[${index}]`));
+  context.config.default_privileges.forEach((entry, index) => check(entry.only, entry.source, `default_privileges[${index}]`));
+}
+
+/**
+ * The databases a PostgreSQL target manages: its `databases`, or else the database of its URL.
+ * Returns undefined when neither is known (a pglite URL names no database).
+ */
+export function managedDatabases(target: TargetConfig): string[] | undefined {
+  if (target.databases && target.databases.length > 0) return target.databases;
+  if (!/^postgres(ql)?:\/\//i.test(target.url)) return undefined;
+  try {
+    const database = decodeURIComponent(new URL(target.url).pathname.slice(1));
+    return database === '' ? undefined : [database];
+  } catch {
+    return undefined;
+  }
+}
+
+function checkDatabases(context: CheckContext): void {
+  const managedByTarget = new Map<string, string[] | undefined>();
+  for (const [name, target] of Object.entries(context.config.targets)) {
+    managedByTarget.set(name, target.engine === 'postgres' ? managedDatabases(target) : undefined);
+  }
+
+  const check = (database: string | undefined, only: readonly string[] | undefined, ref: SourceRef, owner: string): void => {
+    for (const [targetName] of context.targetsOf(only)) {
+      const managed = managedByTarget.get(targetName);
+      if (!managed) continue;
+
+      if (database === undefined) {
+        if (managed.length > 1) {
+          context.error(
+            `${owner} does not say which database of target "${targetName}" it applies to`,
+            ref,
+            `add database: with one of ${managed.join(', ')}`,
+          );
+        }
+        continue;
+      }
+      if (!managed.includes(database)) {
+        context.error(
+          `${owner} names database "${database}", which target "${targetName}" does not manage`,
+          at(ref, 'database'),
+          `use one of ${managed.join(', ')}, or add "${database}" to the databases of target "${targetName}"`,
+          true,
+        );
+      }
+    }
+  };
+
+  context.config.grants.forEach((grant, index) => {
+    // A grant on a database itself names its database in the selector, and selectors of other
+    // engines are reported by the engine checks.
+    if (grant.on.database !== undefined && grant.database === undefined) return;
+    if (postgresPrivilegeKind(grant.on) === undefined) return;
+    check(grant.database, grant.only, grant.source, `grants[${index}]`);
+  });
+  context.config.default_privileges.forEach((entry, index) => check(entry.database, entry.only, entry.source, `default_privileges[${index}]`));
+  for (const [table, rls] of Object.entries(context.config.row_level_security)) {
+    check(rls.database, undefined, context.source('row_level_security', table), `row-level security of table "${table}"`);
+  }
+}

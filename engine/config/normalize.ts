@@ -1,0 +1,299 @@
+/**
+ * Turns the merged YAML into SecurityConfig: single names become one-element lists, membership
+ * names become { role }, missing sections become empty, and every entry gets its source.
+ *
+ * It runs even when the schema reported errors, so that the semantic checks can report their
+ * problems in the same run; a value of the wrong type is then left out rather than trusted.
+ */
+import type { MergedDocument, SourcedEntry } from './merge.js';
+import { isMapping, SINGLETON_SECTIONS } from './merge.js';
+import type {
+  AuditConfig,
+  ComplianceConfig,
+  ConfigSources,
+  CredentialConfig,
+  DefaultPrivilegeConfig,
+  DefaultPrivilegeObjectType,
+  EncryptionConfig,
+  Engine,
+  GrantConfig,
+  GrantObjectConfig,
+  MembershipConfig,
+  PasswordPolicyConfig,
+  PolicyConfig,
+  RlsTableConfig,
+  RoleConfig,
+  SecretRef,
+  SecurityConfig,
+  SourceRef,
+  TargetConfig,
+} from './types.js';
+
+type Raw = Record<string, unknown>;
+
+export function normalizeConfig(merged: MergedDocument, locate: ConfigSources['locate']): SecurityConfig {
+  const keys = new Map<string, SourceRef>();
+
+  const targets = normalizeMap(merged.maps.targets, 'targets', keys, normalizeTarget);
+  const roles = normalizeMap(merged.maps.roles, 'roles', keys, normalizeRole);
+  const row_level_security = normalizeMap(merged.maps.row_level_security, 'row_level_security', keys, normalizeRlsTable);
+  const credentials = normalizeMap(merged.maps.credentials, 'credentials', keys, normalizeCredential);
+
+  const singleton = (name: string): Raw | undefined => {
+    const value = merged.singletons.get(name)?.value;
+    return isMapping(value) ? value : undefined;
+  };
+
+  const config: SecurityConfig = {
+    version: 1,
+    targets,
+    roles,
+    grants: merged.lists.grants.map(normalizeGrant),
+    default_privileges: merged.lists.default_privileges.map(normalizeDefaultPrivilege),
+    row_level_security,
+    credentials,
+    sources: { keys, locate },
+  };
+
+  for (const section of SINGLETON_SECTIONS) {
+    const entry = merged.singletons.get(section);
+    if (entry) keys.set(section, entry.source);
+  }
+
+  const passwordPolicy = singleton('password_policy');
+  if (passwordPolicy) config.password_policy = normalizePasswordPolicy(passwordPolicy);
+  const audit = singleton('audit');
+  if (audit) config.audit = normalizeAudit(audit);
+  const encryption = singleton('encryption');
+  if (encryption) config.encryption = pick<EncryptionConfig>(encryption, { require_tls: bool, min_tls_version: text, password_encryption: text });
+  const compliance = singleton('compliance');
+  if (compliance) config.compliance = normalizeCompliance(compliance);
+  const vault = singleton('vault');
+  if (vault) config.vault = pick<{ path?: string }>(vault, { path: text });
+  const ledger = singleton('ledger');
+  if (ledger) config.ledger = pick<NonNullable<SecurityConfig['ledger']>>(ledger, { path: text, url: text, retention_days: integer });
+
+  return config;
+}
+
+/** Builds a null-prototype record, so that role names such as `constructor` are plain keys. */
+function normalizeMap<T>(
+  entries: Map<string, SourcedEntry>,
+  section: string,
+  keys: Map<string, SourceRef>,
+  normalize: (raw: Raw) => T,
+): Record<string, T> {
+  const result = Object.create(null) as Record<string, T>;
+  for (const [name, entry] of entries) {
+    result[name] = normalize(isMapping(entry.value) ? entry.value : {});
+    keys.set(`${section}.${name}`, entry.source);
+  }
+  return result;
+}
+
+function normalizeTarget(raw: Raw): TargetConfig {
+  const target = pick<Omit<TargetConfig, 'engine' | 'url' | 'password'> & { url?: string }>(raw, {
+    url: text,
+    databases: list,
+    ignore_roles: list,
+    drop_unmanaged_roles: bool,
+    manage_public: bool,
+  });
+  const password = secret(raw.password);
+  return { engine: raw.engine as Engine, url: target.url ?? '', ...target, ...(password ? { password } : {}) };
+}
+
+function normalizeRole(raw: Raw): RoleConfig {
+  const role = pick<RoleConfig>(raw, {
+    state: text,
+    login: bool,
+    superuser: bool,
+    createdb: bool,
+    createrole: bool,
+    replication: bool,
+    bypassrls: bool,
+    inherit: bool,
+    connection_limit: integer,
+    valid_until: text,
+    comment: text,
+    reassign_owned_to: text,
+    only: list,
+    hosts: list,
+    require: text,
+    max_user_connections: integer,
+    password_expire_days: integer,
+    default_roles: list,
+    db: text,
+  });
+
+  const password = secret(raw.password);
+  if (password) role.password = password;
+
+  const memberships = normalizeMemberships(raw.member_of);
+  if (memberships) role.member_of = memberships;
+
+  if (isMapping(raw.settings)) {
+    const settings = Object.create(null) as Record<string, string>;
+    for (const [name, value] of Object.entries(raw.settings)) {
+      if (['string', 'number', 'boolean'].includes(typeof value)) settings[name] = String(value);
+    }
+    role.settings = settings;
+  }
+  return role;
+}
+
+function normalizeMemberships(raw: unknown): MembershipConfig[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
+  const memberships: MembershipConfig[] = [];
+  for (const item of items) {
+    if (typeof item === 'string') {
+      memberships.push({ role: item });
+    } else if (isMapping(item) && typeof item.role === 'string') {
+      memberships.push({ role: item.role, ...pick<Omit<MembershipConfig, 'role'>>(item, { admin: bool, inherit: bool, set: bool }) });
+    }
+  }
+  return memberships;
+}
+
+function normalizeGrant(entry: SourcedEntry): GrantConfig {
+  const raw = isMapping(entry.value) ? entry.value : {};
+  return {
+    to: list(raw.to) ?? [],
+    privileges: list(raw.privileges) ?? [],
+    on: normalizeGrantObject(raw.on),
+    ...pick<Pick<GrantConfig, 'database' | 'with_grant_option' | 'only'>>(raw, { database: text, with_grant_option: bool, only: list }),
+    source: entry.source,
+  };
+}
+
+function normalizeGrantObject(raw: unknown): GrantObjectConfig {
+  if (!isMapping(raw)) return {};
+  const on = pick<GrantObjectConfig>(raw, {
+    database: text,
+    schema: text,
+    schemas: list,
+    table: text,
+    tables: list,
+    columns: list,
+    sequence: text,
+    sequences: list,
+    function: text,
+    functions: list,
+    routine: text,
+    collection: text,
+  });
+  if (raw.global === true) on.global = true;
+  if (raw.cluster === true) on.cluster = true;
+  return on;
+}
+
+function normalizeDefaultPrivilege(entry: SourcedEntry): DefaultPrivilegeConfig {
+  const raw = isMapping(entry.value) ? entry.value : {};
+  return {
+    for_role: text(raw.for_role) ?? '',
+    on: raw.on as DefaultPrivilegeObjectType,
+    to: list(raw.to) ?? [],
+    privileges: list(raw.privileges) ?? [],
+    ...pick<Pick<DefaultPrivilegeConfig, 'in_schema' | 'database' | 'with_grant_option' | 'only'>>(raw, {
+      in_schema: text,
+      database: text,
+      with_grant_option: bool,
+      only: list,
+    }),
+    source: entry.source,
+  };
+}
+
+function normalizeRlsTable(raw: Raw): RlsTableConfig {
+  const table = pick<RlsTableConfig>(raw, { enabled: bool, force: bool, database: text });
+  if (isMapping(raw.policies)) {
+    const policies = Object.create(null) as Record<string, PolicyConfig>;
+    for (const [name, policy] of Object.entries(raw.policies)) {
+      policies[name] = isMapping(policy) ? normalizePolicy(policy) : {};
+    }
+    table.policies = policies;
+  }
+  return table;
+}
+
+function normalizePolicy(raw: Raw): PolicyConfig {
+  const policy = pick<PolicyConfig>(raw, { command: text, roles: list, permissive: bool });
+  for (const key of ['using', 'with_check'] as const) {
+    const value = raw[key];
+    if (typeof value === 'string' || value === null) policy[key] = value;
+  }
+  return policy;
+}
+
+function normalizePasswordPolicy(raw: Raw): PasswordPolicyConfig {
+  return pick<PasswordPolicyConfig>(raw, {
+    min_length: integer,
+    require: list,
+    expiration_days: integer,
+    history: integer,
+    max_failed_logins: integer,
+  });
+}
+
+function normalizeAudit(raw: Raw): AuditConfig {
+  return pick<AuditConfig>(raw, { enabled: bool, operations: list, exclude_select: bool, roles: list, retention_days: integer });
+}
+
+function normalizeCompliance(raw: Raw): ComplianceConfig {
+  const compliance = pick<ComplianceConfig>(raw, { profiles: list, fail_on: text });
+  if (Array.isArray(raw.waivers)) {
+    compliance.waivers = raw.waivers.filter(isMapping).map((waiver) => ({
+      check: text(waiver.check) ?? '',
+      reason: text(waiver.reason) ?? '',
+      ...pick<{ until?: string }>(waiver, { until: text }),
+    }));
+  }
+  return compliance;
+}
+
+function normalizeCredential(raw: Raw): CredentialConfig {
+  const credential = pick<CredentialConfig>(raw, { rotate_every: text });
+  if (isMapping(raw.generate)) credential.generate = pick<NonNullable<CredentialConfig['generate']>>(raw.generate, { length: integer, symbols: bool });
+  return credential;
+}
+
+/**
+ * Copies the keys whose values convert; keys that are absent or of the wrong type are left out.
+ * The converters decide the value types, so `T` must list the same keys with matching types.
+ */
+function pick<T extends object>(raw: Raw, fields: Record<string, (value: unknown) => unknown>): T {
+  const result: Raw = {};
+  for (const [key, convert] of Object.entries(fields)) {
+    if (!Object.hasOwn(raw, key)) continue;
+    const value = convert(raw[key]);
+    if (value !== undefined) result[key] = value;
+  }
+  return result as T;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function bool(value: unknown): boolean | undefined {
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function integer(value: unknown): number | undefined {
+  return Number.isInteger(value) ? (value as number) : undefined;
+}
+
+/** A name or a list of names, as a list; entries that are not strings are left out. */
+function list(value: unknown): string[] | undefined {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
+  return undefined;
+}
+
+/** A SecretRef made by resolveReferences; a plain string (a schema error) is never kept. */
+function secret(value: unknown): SecretRef | undefined {
+  if (!isMapping(value)) return undefined;
+  const { kind, name } = value as { kind?: unknown; name?: unknown };
+  return (kind === 'env' || kind === 'vault') && typeof name === 'string' ? { kind, name } : undefined;
+}

@@ -1,0 +1,109 @@
+/**
+ * `${env:NAME}` and `${vault:NAME}` in string values.
+ *
+ * A password field (of a role or a target) holds exactly one reference, which becomes a
+ * SecretRef and is resolved only when a statement needs the value. Anywhere else, `${env:NAME}`
+ * is replaced by the variable's value at load time, and `${vault:NAME}` is an error, because a
+ * vault secret must not end up in a URL or a name that plans and logs print. `$${` writes a
+ * literal `${`.
+ */
+import type { Diagnostic } from '../diagnostics.js';
+import { describePath } from './describe.js';
+import type { KeyPath } from './positions.js';
+import type { SourceFiles } from './source-files.js';
+import type { SecretRef } from './types.js';
+import type { YamlMapping } from './parse.js';
+
+const SECRET_REF = /^\$\{(env|vault):([^{}]+)\}$/;
+const REFERENCE = /\$\$\{|\$\{([^{}]*)\}/g;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Tells whether a key path is a password field, whose value is a secret reference. */
+export function isPasswordPath(path: KeyPath): boolean {
+  return path.length === 3 && (path[0] === 'roles' || path[0] === 'targets') && path[2] === 'password';
+}
+
+/** Parses a password value; undefined when it is not exactly one reference. */
+export function parseSecretRef(value: string): SecretRef | undefined {
+  const match = SECRET_REF.exec(value);
+  if (!match) return undefined;
+  return { kind: match[1] as SecretRef['kind'], name: match[2]! };
+}
+
+/**
+ * Replaces references in every string value of one file's document, in place: password fields
+ * become SecretRef objects, `${env:NAME}` elsewhere becomes the variable's value. Values that come
+ * from the environment never appear in a diagnostic; only variable names do.
+ */
+export function resolveReferences(document: YamlMapping, file: string, env: NodeJS.ProcessEnv, files: SourceFiles): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+
+  const visit = (container: YamlMapping | unknown[], key: string | number, path: KeyPath): void => {
+    const value = (container as Record<string | number, unknown>)[key];
+
+    if (typeof value === 'string') {
+      const resolved = isPasswordPath(path) ? parseSecretRef(value) ?? value : substitute(value, path);
+      (container as Record<string | number, unknown>)[key] = resolved;
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((_, index) => visit(value, index, [...path, index]));
+      return;
+    }
+    if (value !== null && typeof value === 'object') {
+      for (const child of Object.keys(value)) visit(value as YamlMapping, child, [...path, child]);
+    }
+  };
+
+  const substitute = (value: string, path: KeyPath): string => {
+    if (!value.includes('${')) return value;
+
+    return value.replace(REFERENCE, (match: string, inner: string | undefined) => {
+      if (inner === undefined) return '${';
+      const problem = referenceProblem(inner, env);
+      if (problem) {
+        diagnostics.push({ severity: 'error', ...problem(describePath(path)), position: files.locate({ file, path }, true) });
+        return match;
+      }
+      return env[inner.slice('env:'.length)]!;
+    });
+  };
+
+  for (const key of Object.keys(document)) visit(document, key, [key]);
+  return diagnostics;
+}
+
+type ProblemMessage = (where: string) => { summary: string; fix: string };
+
+function referenceProblem(inner: string, env: NodeJS.ProcessEnv): ProblemMessage | undefined {
+  const [kind, ...rest] = inner.split(':');
+  const name = rest.join(':');
+
+  if (kind === 'env') {
+    if (!ENV_NAME.test(name)) {
+      return (where) => ({
+        summary: `invalid environment variable name "${name}" in ${where}`,
+        fix: 'use letters, digits and _, starting with a letter or _, such as ${env:DB_HOST}',
+      });
+    }
+    if (env[name] === undefined) {
+      return (where) => ({
+        summary: `environment variable ${name} is not set (used in ${where})`,
+        fix: `set ${name} before running aishell, or replace \${env:${name}} with the value`,
+      });
+    }
+    return undefined;
+  }
+
+  if (kind === 'vault') {
+    return (where) => ({
+      summary: `\${vault:${name}} is not allowed in ${where}; vault references are allowed only in password fields`,
+      fix: 'move the secret to the password: key of the role or target, which reads the vault only when a statement needs it',
+    });
+  }
+
+  return (where) => ({
+    summary: `unknown reference \${${inner}} in ${where}`,
+    fix: 'write ${env:NAME} for an environment variable, or $${ for a literal ${',
+  });
+}

@@ -1,0 +1,57 @@
+import type { SourcePosition, SourceRef } from './types.js';
+import { PositionIndex, type KeyPath } from './positions.js';
+
+type JsYaml = typeof import('js-yaml');
+
+/**
+ * The text of every file of one configuration, with a position index per file built on the first
+ * look-up. Keeping the text (rather than rereading the file) makes positions match the values
+ * even when the file changes on disk after loading.
+ */
+export class SourceFiles {
+  private readonly texts = new Map<string, string>();
+  private readonly indexes = new Map<string, PositionIndex | null>();
+  private readonly jsYaml: JsYaml;
+
+  constructor(jsYaml: JsYaml) {
+    this.jsYaml = jsYaml;
+  }
+
+  add(file: string, text: string): void {
+    this.texts.set(file, text);
+  }
+
+  /** Returns the position of a key path; line 1, column 1 when the file is unknown or unparsable. */
+  locate(ref: SourceRef, preferValue = false): SourcePosition {
+    const index = this.indexOf(ref.file);
+    if (!index) return { file: ref.file, line: 1, column: 1 };
+    return { file: ref.file, ...index.locate(ref.path, preferValue) };
+  }
+
+  /** Returns the position of a character offset, such as js-yaml's mark of a syntax error. */
+  locateOffset(file: string, offset: number): SourcePosition {
+    const index = this.indexOf(file);
+    if (index) return { file, ...index.lineColumn(offset) };
+    return { file, line: 1, column: 1 };
+  }
+
+  /** The position index of a file, for look-ups that need more than one position. */
+  indexOf(file: string): PositionIndex | undefined {
+    if (!this.indexes.has(file)) {
+      const text = this.texts.get(file);
+      let index: PositionIndex | null = null;
+      if (text !== undefined) {
+        try {
+          index = new PositionIndex(text, this.jsYaml);
+        } catch {
+          // The event parser rejects what the loader rejected; such a file has no positions.
+          index = null;
+        }
+      }
+      this.indexes.set(file, index);
+    }
+    return this.indexes.get(file) ?? undefined;
+  }
+}
+
+export type { KeyPath };

@@ -11,6 +11,8 @@ export interface ChangeDetail {
   label: string;
   value: string;
   before?: string;
+  /** The value is a sentence, not a name or literal, so Markdown shows it as text, not code. */
+  prose?: boolean;
 }
 
 /** Attribute labels as security.yaml spells the keys, in the order the file documents them. */
@@ -71,13 +73,17 @@ const DETAILS: { [K in ChangeKind]: (change: Extract<Change, { kind: K }>) => Ch
   set_password(change) {
     return [
       { label: 'password', value: passwordSource(change.password) },
-      { label: 'reason', value: PASSWORD_REASONS[change.reason] ?? change.reason },
+      { label: 'reason', value: PASSWORD_REASONS[change.reason] ?? change.reason, prose: true },
     ];
   },
 
   drop_role(change) {
+    const heir: ChangeDetail =
+      change.reassignOwnedTo === null
+        ? { label: 'reassign owned objects to', value: 'the connecting role', prose: true }
+        : { label: 'reassign owned objects to', value: displayName(change.reassignOwnedTo) };
     return [
-      { label: 'reassign owned objects to', value: change.reassignOwnedTo === null ? 'the connecting role' : displayName(change.reassignOwnedTo) },
+      heir,
       { label: 'in databases', value: change.databases.map(displayName).join(', ') },
     ];
   },

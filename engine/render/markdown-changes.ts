@@ -2,7 +2,7 @@ import { displayName } from '../model/names.js';
 import type { PlannedChange } from '../plan/types.js';
 import { changeDetails } from './details.js';
 import { groupByDatabase, type ChangeGroup } from './groups.js';
-import { codeBlock, codeSpan, collapsed } from './markdown-escape.js';
+import { codeBlock, codeSpan, collapsed, escapeText } from './markdown-escape.js';
 import { plural } from './summary.js';
 import { statementLines } from './statements.js';
 
@@ -12,7 +12,8 @@ export const COLLAPSE_AFTER = 20;
 function renderChange(planned: PlannedChange): string[] {
   const lines = [`- ${codeSpan(planned.symbol)} ${codeSpan(planned.address)}`];
   for (const detail of changeDetails(planned.change)) {
-    const value = detail.before === undefined ? codeSpan(detail.value) : `${codeSpan(detail.before)} → ${codeSpan(detail.value)}`;
+    const show = detail.prose ? escapeText : codeSpan;
+    const value = detail.before === undefined ? show(detail.value) : `${show(detail.before)} → ${show(detail.value)}`;
     lines.push(`  - ${detail.label}: ${value}`);
   }
   return lines;

@@ -58,3 +58,36 @@ export async function runCli(args: string[], options: { env: NodeJS.ProcessEnv; 
   });
   return { code, stdout, stderr };
 }
+
+/**
+ * Compiles the vault modules to JavaScript for child processes, which cannot load TypeScript on
+ * Node 20. The output lives under node_modules/.cache so that package imports resolve.
+ */
+export async function buildVaultForChildren(): Promise<{ entry: string; cleanup: () => Promise<void> }> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { mkdir: makeDirectory, mkdtemp: makeTemp } = await import('node:fs/promises');
+  const root = join(import.meta.dirname, '..', '..');
+  const cache = join(root, 'node_modules', '.cache');
+  await makeDirectory(cache, { recursive: true });
+  const outDir = await makeTemp(join(cache, 'aishell-vault-test-'));
+
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      join(root, 'engine', 'vault', 'index.ts'),
+      join(root, 'engine', 'vault', 'cli.ts'),
+      '--ignoreConfig',
+      '--outDir', outDir,
+      '--rootDir', root,
+      '--module', 'nodenext',
+      '--moduleResolution', 'nodenext',
+      '--target', 'es2022',
+      '--skipLibCheck',
+      '--types', 'node',
+    ],
+    { cwd: root },
+  );
+  return { entry: join(outDir, 'engine', 'vault', 'index.js'), cleanup: () => rm(outDir, { recursive: true, force: true }) };
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -12,6 +13,8 @@ import type { SecretStore } from './keys.js';
  * reveal that the ledger was truncated or replaced by an older copy.
  */
 export interface AnchoredHead {
+  /** Where the ledger is (file path or database URL without password): the key in a store. */
+  ledger: string;
   origin: string;
   size: number;
   /** Base64 root hash, as in the note. */
@@ -41,7 +44,7 @@ export const ANCHOR_HISTORY = 64;
 export interface CheckpointStore {
   /** Where the head is kept, for messages, such as `anchor file /home/ci/.aishell/ledger.anchor`. */
   readonly description: string;
-  load(origin: string): Promise<AnchoredHead | undefined>;
+  load(ledger: string): Promise<AnchoredHead | undefined>;
   /**
    * Stores the head unless the store already holds a larger one of the same ledger (concurrent
    * writers may finish out of order), keeping the replaced head in `history`.
@@ -54,7 +57,7 @@ export function mergeHead(previous: AnchoredHead | undefined, head: AnchoredHead
   if (!previous) {
     return { ...head, history: [] };
   }
-  if (previous.size > head.size || (previous.size === head.size && previous.root === head.root)) {
+  if (previous.origin === head.origin && (previous.size > head.size || (previous.size === head.size && previous.root === head.root))) {
     return previous;
   }
   const summary: HeadSummary = {
@@ -73,8 +76,9 @@ interface AnchorFile {
 }
 
 /**
- * A JSON file holding the latest head of each ledger, keyed by origin, so that one anchor file
- * can serve several ledgers. Written atomically under a lock.
+ * A JSON file holding the latest head of each ledger, keyed by the ledger's location, so that one
+ * anchor file can serve several ledgers and a ledger replaced by a new one is still compared
+ * with the head of the old one. Written atomically under a lock.
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly description: string;
@@ -83,9 +87,9 @@ export class FileCheckpointStore implements CheckpointStore {
     this.description = `anchor file ${path}`;
   }
 
-  async load(origin: string): Promise<AnchoredHead | undefined> {
+  async load(ledger: string): Promise<AnchoredHead | undefined> {
     const file = await this.read();
-    return file.heads[origin];
+    return file.heads[ledger];
   }
 
   async save(head: AnchoredHead): Promise<void> {
@@ -97,7 +101,7 @@ export class FileCheckpointStore implements CheckpointStore {
     });
     try {
       const file = await this.read();
-      file.heads[head.origin] = mergeHead(file.heads[head.origin], head);
+      file.heads[head.ledger] = mergeHead(file.heads[head.ledger], head);
       await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
     } finally {
       await release();
@@ -143,28 +147,27 @@ export class SecretStoreCheckpointStore implements CheckpointStore {
     this.description = label;
   }
 
-  async load(origin: string): Promise<AnchoredHead | undefined> {
-    const text = await this.store.get(entryName(origin));
+  async load(ledger: string): Promise<AnchoredHead | undefined> {
+    const text = await this.store.get(entryName(ledger));
     if (text === undefined) {
       return undefined;
     }
     try {
       return JSON.parse(text) as AnchoredHead;
     } catch (error) {
-      throw new LedgerError('LEDGER_CHECKPOINT', `${this.label} entry ${entryName(origin)} is not valid JSON`, { cause: error });
+      throw new LedgerError('LEDGER_CHECKPOINT', `${this.label} entry ${entryName(ledger)} is not valid JSON`, { cause: error });
     }
   }
 
   async save(head: AnchoredHead): Promise<void> {
     // NOTE: without the vault's check-and-set, two writers may both pass the size check; the
     // anchor file, written under its own lock, stays exact.
-    const merged = mergeHead(await this.load(head.origin), head);
-    await this.store.put(entryName(head.origin), JSON.stringify(merged));
+    const merged = mergeHead(await this.load(head.ledger), head);
+    await this.store.put(entryName(head.ledger), JSON.stringify(merged));
   }
 }
 
-/** Vault entry names allow `[a-z0-9._-]`, so the origin's ledger id becomes the suffix. */
-function entryName(origin: string): string {
-  const id = origin.slice(origin.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9._-]/g, '-');
-  return `ledger-anchor.${id}`;
+/** Vault entry names allow only `[a-z0-9._-]`, so the location is replaced by a short hash. */
+function entryName(ledger: string): string {
+  return `ledger-anchor.${createHash('sha256').update(ledger).digest('hex').slice(0, 16)}`;
 }

@@ -272,13 +272,20 @@ export class Ledger {
     for (const store of this.parts.checkpointStores) {
       let head: AnchoredHead | undefined;
       try {
-        head = await store.load(state.origin);
+        head = await store.load(this.location);
       } catch {
         // An unreadable store is reported by saveAnchors; it cannot prove a rollback either.
         continue;
       }
       if (!head) {
         continue;
+      }
+      if (head.origin !== state.origin) {
+        throw new LedgerError(
+          'LEDGER_ROLLED_BACK',
+          `${store.description} holds a checkpoint of ledger ${head.origin}, but ${this.location} is ledger ${state.origin}: ` +
+            `the ledger was replaced. Run aishell audit verify; if the replacement was deliberate, remove the entry for ${this.location} from the store`,
+        );
       }
       if (head.size > size) {
         throw new LedgerError(
@@ -302,6 +309,7 @@ export class Ledger {
     const stored: string[] = [];
     const failed: { store: string; error: string }[] = [];
     const head: AnchoredHead = {
+      ledger: this.location,
       origin: sealed.checkpoint.origin,
       size: sealed.checkpoint.size,
       root: sealed.checkpoint.root.toString('base64'),
@@ -346,13 +354,9 @@ export class Ledger {
     const externalHeads: ExternalHead[] = (options.checkpoints ?? []).map(({ source, text }) => externalHeadFromText(source, text));
 
     if (options.useStores !== false) {
-      const origin = await this.origin();
       for (const store of this.parts.checkpointStores) {
-        if (!origin) {
-          break;
-        }
         try {
-          const head = await store.load(origin);
+          const head = await store.load(this.location);
           if (head) {
             externalHeads.push({ source: store.description, head });
           }

@@ -121,6 +121,14 @@ export async function verifyLedger(backend: LedgerBackend, input: VerifyInput): 
     }
   }
 
+  if (scan.unresolvedTail) {
+    const tail = scan.unresolvedTail;
+    const anchoredChange = problems.some((problem) => problem.code === 'changed' && problem.seq === tail.record.seq);
+    if (!anchoredChange) {
+      resolveBreak(tail, undefined, problems);
+    }
+  }
+
   if (input.externalHeads.length === 0) {
     warnings.push('no checkpoint kept outside the ledger was checked, so a truncated tail or an older copy cannot be detected');
   }
@@ -143,6 +151,7 @@ interface ScanResult {
   signerRecords: CheckpointEntry[];
   pruneMarkers: CheckpointEntry[];
   firstPrev?: string;
+  unresolvedTail?: PendingBreak;
   problems: VerifyProblem[];
   warnings: string[];
 }
@@ -205,8 +214,8 @@ async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
     } else if (record.seq < expected) {
       result.problems.push({
         code: 'out-of-order',
-        seq: record.seq,
-        message: `record seq ${record.seq} appears again or out of order after seq ${expected - 1} (line ${position + 1})`,
+        seq: expected,
+        message: `line ${position + 1} holds seq ${record.seq} again, where seq ${expected} belongs: a record was duplicated or moved`,
       });
       sane = false;
     }
@@ -236,9 +245,9 @@ async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
     previous = { record, leaf, sane };
   }
 
-  if (pending) {
-    resolveBreak(pending, undefined, result.problems);
-  }
+  // The last link cannot be resolved from the chain alone; an anchored copy of the last record
+  // may still tell which side changed, so the decision waits for the anchors.
+  result.unresolvedTail = pending;
   return result;
 }
 
@@ -463,6 +472,10 @@ function checkInLedgerCheckpoints(scan: ScanResult, tree: Heads, signers: Signer
       continue;
     }
     if (!tree.root(size).equals(note.root)) {
+      // A damaged, missing or moved record found by the chain check already explains this.
+      if (earliestProblem(report.problems, lastGood, size) !== undefined) {
+        continue;
+      }
       report.problems.push({
         code: 'rewritten',
         seq: lastGood,
@@ -522,7 +535,11 @@ function checkExternalHead(
   };
 
   if (report.origin !== undefined && note.origin !== report.origin) {
-    return fail({ code: 'invalid-checkpoint', message: `${source} holds a checkpoint of another ledger (${note.origin}, not ${report.origin})` });
+    return fail({
+      code: 'diverged',
+      seq: scan.firstSeq,
+      message: `${source} holds a checkpoint of ledger ${note.origin}, but this is ledger ${report.origin}: the ledger was replaced by another one`,
+    });
   }
   if (!findValidSigner(note, keysFor(signers, note.size))) {
     return fail({ code: 'bad-signature', seq: scan.firstSeq, message: `the checkpoint in ${source} is not signed by a key this ledger registered (or that you trusted)` });
@@ -541,7 +558,10 @@ function checkExternalHead(
   }
 
   if (!tree.root(note.size).equals(note.root)) {
-    const goodUntil = lastMatchingHead(external.head.history ?? [], tree, scan);
+    // The anchor shows only that something at or after the last matching head changed; a
+    // problem the chain check located exactly in that range is the better first bad seq.
+    let goodUntil = lastMatchingHead(external.head.history ?? [], tree, scan);
+    goodUntil = earliestProblem(report.problems, goodUntil, note.size) ?? goodUntil;
     return fail({
       code: 'diverged',
       seq: goodUntil,
@@ -560,6 +580,11 @@ function checkExternalHead(
   }
 
   return { source, size: note.size, status: 'ok' };
+}
+
+function earliestProblem(problems: VerifyProblem[], from: number, to: number): number | undefined {
+  const seqs = problems.map((problem) => problem.seq).filter((seq): seq is number => seq !== undefined && seq >= from && seq < to);
+  return seqs.length > 0 ? Math.min(...seqs) : undefined;
 }
 
 /** The seq after the newest earlier anchored head that this copy still matches. */

@@ -1,4 +1,4 @@
-/** SGR parameters of the few ANSI styles plans use; every terminal since the VT100 era knows them. */
+/** SGR parameters (ECMA-48) of the few styles that plans use. */
 const SGR = { bold: 1, red: 31, green: 32, yellow: 33, cyan: 36 } as const;
 
 export type Style = keyof typeof SGR;

@@ -114,7 +114,7 @@ const DETAILS: { [K in ChangeKind]: (change: Extract<Change, { kind: K }>) => Ch
   },
 };
 
-/** The detail lines of a change; the address already says what changes, these say how. */
+/** Returns the detail lines of a change. The address names what changes, and these lines show how. */
 export function changeDetails(change: Change): ChangeDetail[] {
   const describe = DETAILS[change.kind] as ((change: Change) => ChangeDetail[]) | undefined;
   return describe ? describe(change) : [];

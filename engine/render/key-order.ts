@@ -100,7 +100,7 @@ const CHANGE_BASE = ['kind', 'address', 'database', 'destructive'] as const;
 
 type OwnKeys<K extends ChangeKind> = AllKeys<Omit<Extract<Change, { kind: K }>, (typeof CHANGE_BASE)[number] | 'source'>>;
 
-/** The shape of one change kind: the shared keys, the kind's own keys, then `source`. */
+/** Builds the shape of one change kind: the shared keys, the kind's own keys, then `source`. */
 function changeShape<K extends ChangeKind>(keys: OwnKeys<K>, children: Record<string, Shape>): Shape {
   return { keys: [...CHANGE_BASE, ...Object.keys(keys), 'source'], children: { ...children, source: sourceRef } };
 }
@@ -168,7 +168,7 @@ const plan: Shape = {
 
 /**
  * Copies `value` with the keys of each object in `shape` order. Keys the shape does not list are
- * kept after the listed ones, so nothing in the plan is lost; keys holding `undefined` are
+ * kept after the listed ones, so nothing in the plan is lost. Keys whose value is `undefined` are
  * dropped, as JSON.stringify would drop them.
  */
 function orderKeys(value: unknown, shape: Shape): unknown {

@@ -19,7 +19,7 @@ function renderChange(planned: PlannedChange): string[] {
   return lines;
 }
 
-/** The statements of a group in one SQL block, each change introduced by its address as a comment. */
+/** Collects the statements of a group in one SQL block, each change introduced by its address as a comment. */
 function renderSql(group: ChangeGroup): string[] {
   const sql: string[] = [];
   let statements = 0;
@@ -33,14 +33,14 @@ function renderSql(group: ChangeGroup): string[] {
   return ['', ...collapsed(`SQL (${plural(statements, 'statement')})`, codeBlock('sql', sql))];
 }
 
-function renderGroup(group: ChangeGroup): string[] {
+function renderGroup(group: ChangeGroup, withSql: boolean): string[] {
   const heading = group.database === null ? '**Cluster-wide**' : `**Database ${codeSpan(displayName(group.database))}**`;
   const list = group.changes.flatMap(renderChange);
   const body = group.changes.length > COLLAPSE_AFTER ? collapsed(`Show ${plural(group.changes.length, 'change')}`, list) : list;
-  return ['', heading, '', ...body, ...renderSql(group)];
+  return ['', heading, '', ...body, ...(withSql ? renderSql(group) : [])];
 }
 
-/** Renders changes grouped by database, cluster-wide first, each group with its collapsed SQL. */
-export function renderChangeGroups(changes: readonly PlannedChange[]): string[] {
-  return groupByDatabase(changes).flatMap(renderGroup);
+/** Renders changes grouped by database, cluster-wide first, with each group's SQL collapsed when `withSql` is set. */
+export function renderChangeGroups(changes: readonly PlannedChange[], withSql: boolean): string[] {
+  return groupByDatabase(changes).flatMap((group) => renderGroup(group, withSql));
 }

@@ -2,7 +2,7 @@ import { printable } from './printable.js';
 
 /**
  * Escaping for GitHub Flavored Markdown. Names come from the database and the file, so any of
- * them may hold `|`, `*`, backticks, `<` or a newline; each helper keeps such a name literal.
+ * them may contain `|`, `*`, backticks, `<` or a newline. Each helper keeps such a name literal.
  */
 
 /**
@@ -52,14 +52,14 @@ export function escapeHtml(text: string): string {
   return printable(text).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-/** A fenced code block whose fence is longer than any backtick run in the code. */
+/** Builds a fenced code block whose fence is longer than any backtick run in the code. */
 export function codeBlock(language: string, lines: readonly string[]): string[] {
   const code = lines.map(printable);
   const fence = '`'.repeat(Math.max(3, ...code.map((line) => longestRun(line, '`') + 1)));
   return [`${fence}${language}`, ...code, fence];
 }
 
-/** A collapsed details element; `body` is Markdown, kept apart from the HTML by blank lines. */
+/** Wraps Markdown lines in a collapsed details element, with blank lines between them and the HTML. */
 export function collapsed(summary: string, body: readonly string[]): string[] {
   return [`<details><summary>${escapeHtml(summary)}</summary>`, '', ...body, '', '</details>'];
 }

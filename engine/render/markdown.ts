@@ -1,60 +1,48 @@
-import type { Diagnostic, Severity } from '../diagnostics.js';
 import { displayName } from '../model/names.js';
 import type { Plan, TargetPlan } from '../plan/types.js';
-import { bySeverity, countChanges } from './groups.js';
 import { renderChangeGroups } from './markdown-changes.js';
 import { codeSpan, escapeText } from './markdown-escape.js';
-import { plural, summaryLines, unmanagedRolesSentence } from './summary.js';
+import { diagnosticList, summaryTable } from './markdown-summary.js';
+import { summaryLines, unmanagedRolesSentence } from './summary.js';
 
-const SEVERITY_NAMES: Record<Severity, [string, string]> = {
-  error: ['error', 'errors'],
-  warning: ['warning', 'warnings'],
-  info: ['info', 'info'],
+/** GitHub rejects a comment body longer than this with "Body is too long (maximum is 65536 characters)". */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+export interface MarkdownOptions {
+  /** Maximum output length in UTF-16 code units before detail is left out; defaults to GitHub's comment limit. */
+  maxLength?: number;
+}
+
+/**
+ * How much of each target a rendering shows. A plan too long for one comment is rendered again
+ * with less: first without SQL, then with only the destructive changes, then with counts only.
+ */
+const DETAIL_LEVELS = ['full', 'no_sql', 'destructive_only', 'counts_only'] as const;
+type Detail = (typeof DETAIL_LEVELS)[number];
+
+const LEFT_OUT: Record<Detail, string | null> = {
+  full: null,
+  no_sql: 'The SQL is left out so that this comment fits the size limit. Run `aishell plan --show-sql` to see it.',
+  destructive_only: 'Only the destructive changes are listed so that this comment fits the size limit. Run `aishell plan` to see every change.',
+  counts_only: 'The changes are left out so that this comment fits the size limit. Run `aishell plan` to see them.',
 };
 
-/** Counts diagnostics by severity in words, such as `1 error, 2 warnings`, or `none`. */
-function diagnosticCounts(diagnostics: readonly Diagnostic[]): string {
-  const parts: string[] = [];
-  for (const severity of Object.keys(SEVERITY_NAMES) as Severity[]) {
-    const count = diagnostics.filter((each) => each.severity === severity).length;
-    if (count > 0) parts.push(plural(count, ...SEVERITY_NAMES[severity]));
-  }
-  return parts.length > 0 ? parts.join(', ') : 'none';
-}
-
-// Table cells use escapeText, not code spans: GFM splits cells on `|` even inside code spans.
-function summaryTable(plan: Plan): string[] {
-  const rows = plan.targets.map((target) => {
-    const counts = countChanges(target);
-    const cells = [escapeText(target.name), escapeText(target.engine), counts.create, counts.update, counts.delete, diagnosticCounts(target.diagnostics)];
-    return `| ${cells.join(' | ')} |`;
-  });
-  return ['| Target | Engine | Create | Update | Delete | Diagnostics |', '| --- | --- | ---: | ---: | ---: | --- |', ...rows];
-}
-
-function renderDiagnostic(diagnostic: Diagnostic): string[] {
-  const { position } = diagnostic;
-  const where = position ? ` ${codeSpan(`${position.file}:${position.line}:${position.column}`)}` : '';
-  const lines = [`- **${diagnostic.severity}**${where}: ${escapeText(diagnostic.summary)}`];
-  if (diagnostic.fix) lines.push(`  - fix: ${escapeText(diagnostic.fix)}`);
-  return lines;
-}
-
-function renderTarget(target: TargetPlan): string[] {
+function renderTarget(target: TargetPlan, detail: Detail): string[] {
+  const lines = ['', `### Target ${codeSpan(target.name)}`, ''];
   const databases = target.databases.map((name) => codeSpan(displayName(name))).join(', ');
-  const lines = ['', `### Target ${codeSpan(target.name)}`, '', `${escapeText(target.engine)} at ${codeSpan(target.url)}`];
-  if (databases) lines[lines.length - 1] += `, databases ${databases}`;
+  lines.push(`${escapeText(target.engine)} at ${codeSpan(target.url)}${databases ? `, databases ${databases}` : ''}`);
 
-  if (target.diagnostics.length > 0) lines.push('', '#### Diagnostics', '', ...bySeverity(target.diagnostics).flatMap(renderDiagnostic));
+  if (target.diagnostics.length > 0) lines.push('', '#### Diagnostics', '', ...diagnosticList(target.diagnostics));
 
+  const withSql = detail === 'full';
   const destructive = target.changes.filter((planned) => planned.destructive);
   const other = target.changes.filter((planned) => !planned.destructive);
-  if (destructive.length > 0) {
-    lines.push('', `#### ⚠️ Destructive changes (${destructive.length})`, ...renderChangeGroups(destructive));
+  if (destructive.length > 0 && detail !== 'counts_only') {
+    lines.push('', `#### ⚠️ Destructive changes (${destructive.length})`, ...renderChangeGroups(destructive, withSql));
   }
-  if (other.length > 0) {
+  if (other.length > 0 && (detail === 'full' || detail === 'no_sql')) {
     const heading = destructive.length > 0 ? 'Other changes' : 'Changes';
-    lines.push('', `#### ${heading} (${other.length})`, ...renderChangeGroups(other));
+    lines.push('', `#### ${heading} (${other.length})`, ...renderChangeGroups(other, withSql));
   }
   if (target.changes.length === 0) lines.push('', 'No changes for this target.');
 
@@ -64,17 +52,33 @@ function renderTarget(target: TargetPlan): string[] {
   return lines;
 }
 
-/**
- * Renders a plan for a pull-request comment: a title, a summary table with one row per target,
- * then per target its diagnostics, its destructive changes under a warning heading, its other
- * changes, and the SQL of each group collapsed. Groups of more than 20 changes are collapsed too.
- */
-// NOTE: GitHub rejects comments longer than 65,536 characters; a plan of a few hundred changes
-// can exceed that, and this renderer does not cut it short.
-export function renderMarkdown(plan: Plan): string {
-  const summary = summaryLines(plan).map((line) => (line.kind === 'changes' ? `**${line.text}**` : line.text));
-  const lines = ['## aishell plan', '', ...summary.flatMap((line, index) => (index === 0 ? [line] : ['', line]))];
+function renderAtDetail(plan: Plan, detail: Detail): string {
+  const lines = ['## aishell plan'];
+  for (const line of summaryLines(plan)) lines.push('', line.kind === 'changes' ? `**${line.text}**` : line.text);
+
+  const leftOut = LEFT_OUT[detail];
+  if (leftOut) lines.push('', `> ${leftOut}`);
+
   if (plan.targets.length > 0) lines.push('', ...summaryTable(plan));
-  for (const target of plan.targets) lines.push(...renderTarget(target));
+  for (const target of plan.targets) lines.push(...renderTarget(target, detail));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Renders a plan for a pull-request comment: a title, the summary and a table with one row per
+ * target. Each target follows with its diagnostics, its destructive changes under a warning
+ * heading, then its other changes, grouped by database with the SQL of each group collapsed.
+ * Groups of more than 20 changes are collapsed too. A plan longer than `maxLength` is shown with
+ * less detail.
+ */
+// NOTE: the counts-only form grows with the number of targets and unmanaged roles, so a plan of
+// thousands of targets can still exceed the limit.
+export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
+  const maxLength = options.maxLength ?? GITHUB_COMMENT_LIMIT;
+  let rendered = '';
+  for (const detail of DETAIL_LEVELS) {
+    rendered = renderAtDetail(plan, detail);
+    if (rendered.length <= maxLength) return rendered;
+  }
+  return rendered;
 }

@@ -17,8 +17,3 @@ export function printable(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
-
-/** Splits multi-line text such as a SQL statement into lines, each made printable. */
-export function printableLines(text: string): string[] {
-  return text.split(/\r?\n/).map(printable);
-}

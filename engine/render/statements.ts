@@ -7,9 +7,9 @@ export function terminated(sql: string): string {
 }
 
 /**
- * The SQL lines of a change, not yet escaped. Where a statement runs in another database than
- * the one before it (REASSIGN OWNED of a dropped role runs in each database), a comment such as
- * `-- in database app` says so; `-- cluster-wide` marks the return to the target's own connection.
+ * Returns the SQL lines of a change, not yet escaped. A comment such as `-- in database app` marks
+ * each switch to another database (REASSIGN OWNED of a dropped role runs in each database), and
+ * `-- cluster-wide` marks the return to the target's own connection.
  */
 export function statementLines(planned: PlannedChange): string[] {
   const lines: string[] = [];

@@ -15,7 +15,7 @@ export interface SummaryLine {
 }
 
 /**
- * The closing lines of a plan: the change counts in Terraform's words, or that nothing changes,
+ * Builds the closing lines of a plan: the change counts in Terraform's words, or that nothing changes,
  * and a reminder when errors were found, because a target with errors may be missing changes.
  */
 export function summaryLines(plan: Plan): SummaryLine[] {
@@ -35,7 +35,7 @@ export function summaryLines(plan: Plan): SummaryLine[] {
 }
 
 /**
- * The one line that lists roles the file does not declare. `formatName` shows one name in the
+ * Builds the one line that lists roles the file does not declare. `formatName` shows one name in the
  * output format; long lists end with "and N more".
  */
 export function unmanagedRolesSentence(roles: readonly string[], formatName: (name: string) => string): string {

@@ -6,7 +6,7 @@ import { statementLines } from './statements.js';
 
 const SYMBOL_STYLE: Record<PlannedChange['symbol'], Style> = { '+': 'green', '~': 'yellow', '-': 'red' };
 
-/** Marks a destructive change in words, so that it stands out without colour too. */
+/** Marks a destructive change in words, so that it is visible without colour too. */
 export const DESTRUCTIVE_TAG = '(destructive)';
 
 /**

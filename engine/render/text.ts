@@ -28,7 +28,7 @@ function renderDiagnostic(diagnostic: Diagnostic, paint: Paint): string[] {
   return lines;
 }
 
-/** The section of one target: header, diagnostics, changes by database, unmanaged roles. */
+/** Renders the section of one target: header, diagnostics, changes by database, unmanaged roles. */
 function renderTarget(target: TargetPlan, paint: Paint, showSql: boolean): string[] {
   const lines = [paint('bold', `Target ${printable(target.name)} (${printable(target.engine)})`), `url: ${printable(target.url)}`];
   if (target.databases.length > 0) lines.push(`databases: ${target.databases.map((name) => printable(displayName(name))).join(', ')}`);

@@ -5,13 +5,13 @@ import { printable } from '../../engine/render/printable.js';
 
 const parser = new MarkdownIt({ html: true });
 
-/** The tokens of the first paragraph, as a pull-request page would parse it. */
+/** Parses the first paragraph into tokens, as a pull-request page would. */
 function paragraph(markdown: string) {
   const inline = parser.parse(markdown, {}).find((token) => token.type === 'inline');
   return inline?.children ?? [];
 }
 
-/** The text a reader sees in a paragraph, with code spans as their content. */
+/** Returns the text a reader sees in a paragraph, with code spans as their content. */
 function visibleText(markdown: string): string {
   return paragraph(markdown)
     .map((token) => token.content)

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Change } from '../../engine/diff/changes.js';
 import { grantAddress } from '../../engine/diff/addresses.js';
 import type { Grant } from '../../engine/model/types.js';
-import { renderMarkdown } from '../../engine/render/markdown.js';
+import { GITHUB_COMMENT_LIMIT, renderMarkdown } from '../../engine/render/markdown.js';
 import { everyKindOfChange, fullPlan, plan, QUIRKY_ROLE, target } from './plans.js';
 
 // markdown-it follows CommonMark and GitHub's table extension, so the checks below read the
@@ -26,7 +26,7 @@ function codeSpans(tokens: Token[]): string[] {
     .map((token) => token.content);
 }
 
-/** The rendered text of each table body cell, row by row. */
+/** Collects the rendered text of each table body cell, row by row. */
 function tableRows(tokens: Token[]): string[][] {
   const rows: string[][] = [];
   let inBody = false;
@@ -190,5 +190,47 @@ describe('renderMarkdown', () => {
     expect(markdown.split('\n').slice(0, 3)).toEqual(['## aishell plan', '', 'No changes. The databases match the configuration.']);
     expect(markdown).toContain('\nNo changes for this target.\n');
     expect(markdown).not.toContain('<details>');
+  });
+
+  describe('size limit', () => {
+    const full = renderMarkdown(fullPlan(), { maxLength: Infinity });
+    const noSql = renderMarkdown(fullPlan(), { maxLength: full.length - 1 });
+    const destructiveOnly = renderMarkdown(fullPlan(), { maxLength: noSql.length - 1 });
+    const countsOnly = renderMarkdown(fullPlan(), { maxLength: destructiveOnly.length - 1 });
+
+    it('keeps everything within the limit', () => {
+      expect(renderMarkdown(fullPlan(), { maxLength: full.length })).toBe(full);
+      expect(full).not.toContain('size limit');
+    });
+
+    it('leaves out SQL first', () => {
+      expect(noSql).toContain('\n> The SQL is left out so that this comment fits the size limit. Run `aishell plan --show-sql` to see it.\n');
+      expect(noSql).not.toContain('<details>');
+      expect(noSql).toContain('#### Other changes (7)');
+      expect(noSql.length).toBeLessThan(full.length);
+    });
+
+    it('then lists only destructive changes', () => {
+      expect(destructiveOnly).toContain('> Only the destructive changes are listed');
+      expect(destructiveOnly).toContain('#### ⚠️ Destructive changes (4)');
+      expect(destructiveOnly).not.toContain('Other changes');
+      expect(codeSpans(parse(destructiveOnly))).toContain('prod: drop role old_app');
+    });
+
+    it('then keeps only the counts', () => {
+      expect(countsOnly).toContain('> The changes are left out');
+      expect(countsOnly).not.toContain('Destructive changes');
+      expect(tableRows(parse(countsOnly))).toEqual(tableRows(parse(full)));
+      expect(countsOnly).toContain('#### Diagnostics');
+    });
+
+    it('fits a large plan in a GitHub comment', () => {
+      const grants = Array.from({ length: 600 }, (_, i) => grantTo(`reporting_role_${i}`, `a_rather_long_table_name_${i}`));
+      const markdown = renderMarkdown(plan([target('prod', grants)]));
+
+      expect(markdown.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+      expect(markdown).toContain('> The SQL is left out');
+      expect(markdown).toContain('<details><summary>Show 600 changes</summary>');
+    });
   });
 });

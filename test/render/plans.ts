@@ -37,7 +37,7 @@ function ordersGrant(grantee: string, privilege: string): Grant {
   };
 }
 
-/** One change of every kind on target `prod`, with quirky role names. */
+/** Builds one change of every kind on target `prod`, with quirky role names. */
 export function everyKindOfChange(): Change[] {
   const revoked = { ...ordersGrant(QUIRKY_ROLE, 'DELETE'), grantor: 'owner_role' };
   const granted = { ...ordersGrant('readonly', 'SELECT'), grantOption: true };
@@ -172,7 +172,7 @@ export function plan(targets: TargetPlan[]): Plan {
   };
 }
 
-/** A plan with every change kind on `prod`, diagnostics, and unmanaged roles. */
+/** Builds a plan with every change kind on `prod`, diagnostics, and unmanaged roles. */
 export function fullPlan(): Plan {
   return plan([
     target('prod', everyKindOfChange(), {

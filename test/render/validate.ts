@@ -4,7 +4,8 @@ import addFormats from 'ajv-formats';
 
 /**
  * Compiles schemas/plan.schema.json with ajv in strict mode. Union types such as
- * `["string", "null"]` are standard JSON Schema; ajv's strict mode asks for them to be allowed.
+ * `["string", "null"]` are standard JSON Schema, but ajv's strict mode rejects them unless
+ * `allowUnionTypes` is set.
  */
 export function planValidator(): (data: unknown) => { valid: boolean; errors: ErrorObject[] } {
   const schema = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { SecurityConfig } from '../config/types.js';
 import { createSecretResolver, type SecretResolver } from '../secrets.js';
@@ -28,8 +27,9 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
 
   const config = result.config;
   const secrets = createSecretResolver(io.env, async () => {
-    const { openVault } = await import('../vault/index.js');
-    const vaultPath = config.vault?.path ? path.resolve(path.dirname(configPath), config.vault.path) : undefined;
+    const { openVault } = await import('../vault/open.js');
+    const { resolveVaultPath } = await import('../vault/location.js');
+    const vaultPath = await resolveVaultPath({ configPath, env: io.env, cwd: io.cwd });
     return openVault({ path: vaultPath, env: io.env });
   });
   return { config, configPath, secrets };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { aishellVersion } from '../version.js';
 import type { Command, CommandIo } from './io.js';
 
 /**
@@ -39,10 +39,6 @@ Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes
 (only with --detailed-exitcode).
 `;
 
-function version(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const [name, ...args] = argv;
@@ -51,7 +47,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return name === undefined ? 1 : 0;
   }
   if (name === '-v' || name === '--version' || name === 'version') {
-    io.stdout.write(`aishell ${version()}\n`);
+    io.stdout.write(`aishell ${aishellVersion()}\n`);
     return 0;
   }
 

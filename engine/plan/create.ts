@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { ProviderSession } from '../provider.js';
 import { connectTarget, planTarget, type PlanContext } from './build.js';
 import { PLAN_FORMAT_VERSION, summarise, type Plan, type TargetPlan } from './types.js';
 import { redactUrl } from './providers.js';
+import { aishellVersion } from '../version.js';
 
-export function aishellVersion(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 /**
  * Plans every selected target. A target that cannot be reached or inspected is reported as an

@@ -18,8 +18,14 @@ export type GcpClientOverrides = Record<string, unknown>;
 /** Environment variable that overrides the endpoint of every GCP KMS slot. */
 export const GCP_KMS_ENDPOINT_ENV = 'AISHELL_GCP_KMS_ENDPOINT';
 
-/** gRPC status codes that mean "this identity or ciphertext cannot open the slot". */
+/**
+ * Failures that mean "this identity or ciphertext cannot open the slot", as opposed to an
+ * outage: gRPC status codes, their names (in REST error bodies) and the HTTP statuses that the
+ * REST transport reports them with.
+ */
 const CREDENTIAL_CODES = new Set([3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */, 16 /* UNAUTHENTICATED */]);
+const CREDENTIAL_STATUS_NAMES = new Set(['INVALID_ARGUMENT', 'NOT_FOUND', 'PERMISSION_DENIED', 'FAILED_PRECONDITION', 'UNAUTHENTICATED']);
+const CREDENTIAL_HTTP_STATUSES = new Set([400, 401, 403, 404]);
 
 /** Encrypts the data key with Cloud KMS; the slot header is the additional authenticated data. */
 export async function wrapWithGcpKms(
@@ -88,16 +94,38 @@ async function callKms<T>(
   try {
     return await call(client);
   } catch (error) {
-    const code = (error as { code?: number }).code;
-    const message = `GCP KMS key ${slot.keyName} (key slot ${slot.id}) failed: ${(error as Error).message}`;
-    throw new VaultError(
-      code !== undefined && CREDENTIAL_CODES.has(code) ? 'BAD_CREDENTIAL' : 'KEY_PROVIDER',
-      message,
-      { cause: error },
-    );
+    const { credential, detail } = classifyError(error);
+    const message = `GCP KMS key ${slot.keyName} (key slot ${slot.id}) failed: ${detail}`;
+    throw new VaultError(credential ? 'BAD_CREDENTIAL' : 'KEY_PROVIDER', message, { cause: error });
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Classifies a client error. Over gRPC, `code` is a gRPC status; over REST, the HTTP client
+ * raises with `code` set to the HTTP status and the JSON error body as the message.
+ */
+function classifyError(error: unknown): { credential: boolean; detail: string } {
+  const { code, message } = error as { code?: unknown; message?: string };
+  let detail = message ?? String(error);
+  let statusName: string | undefined;
+  try {
+    const body = JSON.parse(detail) as { error?: { status?: string; message?: string } };
+    if (body.error) {
+      statusName = body.error.status;
+      detail = `${body.error.status ?? 'error'}: ${body.error.message ?? ''}`;
+    }
+  } catch {
+    // Not a JSON body: keep the client's message.
+  }
+
+  const numeric = typeof code === 'number' ? code : undefined;
+  const credential =
+    (statusName !== undefined && CREDENTIAL_STATUS_NAMES.has(statusName)) ||
+    (numeric !== undefined && numeric < 100 && CREDENTIAL_CODES.has(numeric)) ||
+    (numeric !== undefined && CREDENTIAL_HTTP_STATUSES.has(numeric));
+  return { credential, detail };
 }
 
 function endpointOptions(endpoint: string): Record<string, unknown> {

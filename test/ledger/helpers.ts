@@ -46,3 +46,44 @@ export function applyRecords(target: string, count: number, outcome = 'ok') {
   }));
   return [...changes, { kind: 'apply.summary', target, details: { changes: count }, outcome }];
 }
+
+/**
+ * Compiles the project into a private directory under dist/ so that child processes can run
+ * the ledger with plain node; returns the path of the compiled ledger module.
+ */
+export async function buildLedgerForWorkers(): Promise<{ modulePath: string; cleanup: () => Promise<void> }> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { randomBytes } = await import('node:crypto');
+  const root = join(import.meta.dirname, '..', '..');
+  const outDir = join(root, 'dist', `ledger-test-${randomBytes(4).toString('hex')}`);
+
+  // tsc exits non-zero when another part of the tree has type errors but still emits; the
+  // import below fails clearly if the ledger itself was not emitted.
+  await promisify(execFile)('npx', ['tsc', '-p', '.', '--outDir', outDir], { cwd: root }).catch(() => undefined);
+  return {
+    modulePath: join(outDir, 'engine', 'ledger', 'index.js'),
+    cleanup: () => rm(outDir, { recursive: true, force: true }),
+  };
+}
+
+/** Runs `node append-worker.mjs` processes at once and waits for all of them. */
+export async function runAppendWorkers(modulePath: string, options: object, workers: number, count: number): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const worker = join(import.meta.dirname, 'append-worker.mjs');
+
+  const runs = Array.from({ length: workers }, (_, id) =>
+    new Promise<void>((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [worker, modulePath, JSON.stringify(options), String(id), String(count)], {
+        stdio: ['ignore', 'inherit', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`worker ${id} exited with ${code}: ${stderr}`))));
+    }),
+  );
+  await Promise.all(runs);
+}

@@ -5,7 +5,7 @@ import { ROLE_ATTRIBUTE_DEFAULTS, type RoleAttributes } from '../model/types.js'
 
 /**
  * One line of detail under a change, such as `login: false -> true`. Values are plain text that
- * each renderer still escapes for its output; `before` is set when the line shows a transition.
+ * each renderer still escapes for its output. `before` is set when the line shows a transition.
  */
 export interface ChangeDetail {
   label: string;
@@ -15,7 +15,7 @@ export interface ChangeDetail {
   prose?: boolean;
 }
 
-/** Attribute labels as security.yaml spells the keys, in the order the file documents them. */
+/** Attribute labels, spelled as the keys of security.yaml. */
 const ATTRIBUTE_LABELS: Record<keyof RoleAttributes, string> = {
   login: 'login',
   superuser: 'superuser',

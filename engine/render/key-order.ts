@@ -11,7 +11,7 @@ import type { PlannedStatement } from '../provider.js';
  * does not compile until the field has its place here.
  */
 
-/** The keys of an object and, for keys that hold objects or arrays of objects, their shapes. */
+/** The keys of an object and, for keys whose values are objects or arrays of objects, their shapes. */
 interface Shape {
   keys: readonly string[];
   children?: Record<string, Shape | ((value: unknown) => Shape)>;

@@ -8,9 +8,9 @@ import { summaryLines, unmanagedRolesSentence, type SummaryLine } from './summar
 import { renderTextChange } from './text-change.js';
 
 export interface TextOptions {
-  /** Wrap symbols, severities and headings in ANSI colours; the CLI sets it for a terminal without NO_COLOR. */
+  /** Whether symbols, severities and headings get ANSI colours. The CLI sets it when stdout is a terminal and NO_COLOR is unset. */
   color: boolean;
-  /** Print the statements of each change under it. */
+  /** Whether the statements of each change are printed under it. */
   showSql: boolean;
 }
 

@@ -1,0 +1,59 @@
+import { canonicalJson } from './canonical.js';
+import { operationOf } from './filter.js';
+import type { LedgerRecord } from './types.js';
+
+export const CSV_COLUMNS = [
+  'seq',
+  'time',
+  'kind',
+  'user',
+  'host',
+  'ci_system',
+  'pipeline',
+  'ci_run',
+  'commit',
+  'branch',
+  'triggered_by',
+  'target',
+  'address',
+  'operation',
+  'outcome',
+  'details',
+] as const;
+
+/** One CSV row (RFC 4180) for a record, with a trailing CRLF. */
+export function csvRow(record: LedgerRecord): string {
+  const ci = record.actor.ci;
+  const cells = [
+    String(record.seq),
+    record.time,
+    record.kind,
+    record.actor.user,
+    record.actor.host,
+    ci?.system ?? '',
+    ci?.pipeline ?? '',
+    ci?.run ?? '',
+    ci?.commit ?? '',
+    ci?.branch ?? '',
+    ci?.triggeredBy ?? '',
+    record.target ?? '',
+    record.address ?? '',
+    operationOf(record),
+    record.outcome ?? '',
+    canonicalJson(record.details),
+  ];
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.join(',')}\r\n`;
+}
+
+/**
+ * Quotes a cell and defuses spreadsheet formulas: a cell starting with = + - @ tab or CR is
+ * prefixed with a single quote, as OWASP recommends against CSV injection.
+ */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) || safe !== value ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

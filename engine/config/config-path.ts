@@ -1,6 +1,6 @@
 /**
- * Where a configuration lives: one YAML file, or a directory whose `*.yaml` and `*.yml` files are
- * merged.
+ * Location of a configuration: one YAML file, or a directory whose `*.yaml` and `*.yml` files
+ * are merged.
  */
 import { existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -53,7 +53,7 @@ export async function listConfigFiles(configPath: string, cwd: string): Promise<
   const names = entries
     .filter((entry) => entry.isFile() && /\.ya?ml$/i.test(entry.name) && !entry.name.startsWith('.'))
     .map((entry) => entry.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(compareCodeUnits);
 
   if (names.length === 0) {
     return {
@@ -65,6 +65,12 @@ export async function listConfigFiles(configPath: string, cwd: string): Promise<
     };
   }
   return { files: names.map((name) => ({ display: path.join(display, name), absolute: path.join(absolute, name) })) };
+}
+
+/** Sorts by UTF-16 code units, so the order does not depend on the locale. */
+function compareCodeUnits(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 function displayName(absolute: string, cwd: string): string {

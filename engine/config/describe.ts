@@ -1,6 +1,6 @@
 /**
  * English names for places in security.yaml, such as `role "app_user"` or `"on" of grants[3]`,
- * so that a message names what a DBA sees in the file.
+ * so that a message uses the words a DBA reads in the file.
  */
 import type { KeyPath } from './positions.js';
 

@@ -15,7 +15,7 @@ import { listConfigFiles } from './config-path.js';
 import { mergeDocuments, type FileDocument, type MergedDocument } from './merge.js';
 import { normalizeConfig } from './normalize.js';
 import { parseConfigFile } from './parse.js';
-import { resolveReferences } from './references.js';
+import { redactSubstitutions, resolveReferences, type EnvSubstitution } from './references.js';
 import { schemaValidator } from './schema.js';
 import { translateSchemaErrors } from './schema-errors.js';
 import { SourceFiles } from './source-files.js';
@@ -47,6 +47,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const files = new SourceFiles(jsYaml);
   const diagnostics: Diagnostic[] = [];
   const documents: FileDocument[] = [];
+  const substitutions: EnvSubstitution[] = [];
   let everyFileParsed = true;
 
   for (const entry of listed.files) {
@@ -61,7 +62,9 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     // in a schema message.
     const schemaErrors = validator.validateFile(parsed.document);
     diagnostics.push(...translateSchemaErrors(schemaErrors, parsed.file, parsed.document, files));
-    diagnostics.push(...resolveReferences(parsed.document, parsed.file, env, files));
+    const resolved = resolveReferences(parsed.document, parsed.file, env, files);
+    diagnostics.push(...resolved.diagnostics);
+    substitutions.push(...resolved.substitutions);
     documents.push({ file: parsed.file, document: parsed.document });
   }
 
@@ -74,7 +77,8 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     diagnostics.push(...runSemanticChecks(config, files));
   }
 
-  const sorted = sortDiagnostics(diagnostics, listed.files.map((file) => file.display));
+  const redacted = redactSubstitutions(diagnostics, substitutions);
+  const sorted = sortDiagnostics(redacted, listed.files.map((file) => file.display));
   return hasErrors(sorted) ? { diagnostics: sorted } : { config, diagnostics: sorted };
 }
 

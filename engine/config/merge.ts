@@ -53,12 +53,12 @@ export function mergeDocuments(documents: readonly FileDocument[], files: Source
     singletons: new Map(),
   };
 
-  const duplicate = (what: string, first: SourceRef, second: SourceRef, fix: string): void => {
+  const duplicate = (declaration: string, first: SourceRef, second: SourceRef, fix: string): void => {
     const firstPosition = files.locate(first);
     const secondPosition = files.locate(second);
     diagnostics.push({
       severity: 'error',
-      summary: `${what} is declared in both ${firstPosition.file}:${firstPosition.line} and ${secondPosition.file}:${secondPosition.line}`,
+      summary: `${declaration} is declared in both ${firstPosition.file}:${firstPosition.line} and ${secondPosition.file}:${secondPosition.line}`,
       fix,
       position: secondPosition,
     });

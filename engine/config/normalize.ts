@@ -3,7 +3,7 @@
  * names become { role }, missing sections become empty, and every entry gets its source.
  *
  * It runs even when the schema reported errors, so that the semantic checks can report their
- * problems in the same run; a value of the wrong type is then left out rather than trusted.
+ * problems in the same run. A value of the wrong type is then left out rather than trusted.
  */
 import type { MergedDocument, SourcedEntry } from './merge.js';
 import { isMapping, SINGLETON_SECTIONS } from './merge.js';
@@ -284,14 +284,14 @@ function integer(value: unknown): number | undefined {
   return Number.isInteger(value) ? (value as number) : undefined;
 }
 
-/** A name or a list of names, as a list; entries that are not strings are left out. */
+/** Returns a name or a list of names as a list, leaving out entries that are not strings. */
 function list(value: unknown): string[] | undefined {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
   return undefined;
 }
 
-/** A SecretRef made by resolveReferences; a plain string (a schema error) is never kept. */
+/** Returns the SecretRef made by resolveReferences. A plain string (a schema error) is never kept. */
 function secret(value: unknown): SecretRef | undefined {
   if (!isMapping(value)) return undefined;
   const { kind, name } = value as { kind?: unknown; name?: unknown };

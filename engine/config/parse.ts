@@ -90,7 +90,7 @@ const TOO_LARGE = Symbol('too large');
 
 /**
  * Copies the loaded value into a plain tree. js-yaml shares the object of an anchor with every
- * alias (*name); copying gives each place its own value, so later steps can change values in
+ * alias (*name). The copy gives each place its own value, so later steps can change values in
  * place. A budget tied to the file length stops alias chains that expand exponentially.
  */
 function materialize(value: unknown, textLength: number): unknown {

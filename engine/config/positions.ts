@@ -64,10 +64,11 @@ export class PositionIndex {
   }
 
   /**
-   * Returns where the node at `path` is written. When the last step is a mapping key, the
-   * position is that of the key (`app_user:`), which is where a reader looks for a declaration;
-   * with `preferValue`, it is the value's. A path that leaves the document stops at the deepest
-   * node that exists, so a normalised path (`to[0]` of `to: readonly`) still finds the line.
+   * Returns where the node at `path` is written. When the last step is a mapping key, this is
+   * the position of the key (`app_user:`), because that is where a reader looks for a
+   * declaration. With `preferValue`, it is the position of the value. A path that leaves the
+   * document stops at the deepest node that exists, so a normalised path (`to[0]` of
+   * `to: readonly`) still finds the line.
    */
   locate(path: KeyPath, preferValue = false): LineColumn {
     const found = this.walk(path);
@@ -89,8 +90,8 @@ export class PositionIndex {
 
   /**
    * Finds a mapping key on `line` that repeats an earlier key of the same mapping. js-yaml reports
-   * a duplicate key by the position of the second one only; this adds the key, its path and the
-   * position of the first one.
+   * a duplicate key by the position of the second one only, so this adds the key, its path and
+   * the position of the first one.
    */
   findDuplicateKey(line: number): { key: string; path: KeyPath; first: LineColumn; second: LineColumn } | undefined {
     const stack: { event: number; path: (string | number)[] }[] = [];

@@ -30,13 +30,25 @@ export function parseSecretRef(value: string): SecretRef | undefined {
   return { kind: match[1] as SecretRef['kind'], name: match[2]! };
 }
 
+/** A variable whose value replaced `${env:NAME}` somewhere in the configuration. */
+export interface EnvSubstitution {
+  name: string;
+  value: string;
+}
+
 /**
  * Replaces references in every string value of one file's document, in place: password fields
- * become SecretRef objects, `${env:NAME}` elsewhere becomes the variable's value. Values that come
- * from the environment never appear in a diagnostic; only variable names do.
+ * become SecretRef objects, `${env:NAME}` elsewhere becomes the variable's value. Returns the
+ * substitutions made, so that redactSubstitutions can keep their values out of messages.
  */
-export function resolveReferences(document: YamlMapping, file: string, env: NodeJS.ProcessEnv, files: SourceFiles): Diagnostic[] {
+export function resolveReferences(
+  document: YamlMapping,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  files: SourceFiles,
+): { diagnostics: Diagnostic[]; substitutions: EnvSubstitution[] } {
   const diagnostics: Diagnostic[] = [];
+  const substitutions = new Map<string, string>();
 
   const visit = (container: YamlMapping | unknown[], key: string | number, path: KeyPath): void => {
     const value = (container as Record<string | number, unknown>)[key];
@@ -65,12 +77,36 @@ export function resolveReferences(document: YamlMapping, file: string, env: Node
         diagnostics.push({ severity: 'error', ...problem(describePath(path)), position: files.locate({ file, path }, true) });
         return match;
       }
-      return env[inner.slice('env:'.length)]!;
+      const name = inner.slice('env:'.length);
+      substitutions.set(name, env[name]!);
+      return env[name]!;
     });
   };
 
   for (const key of Object.keys(document)) visit(document, key, [key]);
-  return diagnostics;
+  return { diagnostics, substitutions: [...substitutions].map(([name, value]) => ({ name, value })) };
+}
+
+/**
+ * Replaces the values of substituted variables in diagnostics with their `${env:NAME}`, because
+ * a check may print a name (a grantee, a database) that came from the environment and the
+ * variable may hold a secret. Values shorter than 4 characters are left alone: replacing them
+ * would garble unrelated text, and so short a value is no secret.
+ */
+export function redactSubstitutions(diagnostics: readonly Diagnostic[], substitutions: readonly EnvSubstitution[]): Diagnostic[] {
+  const secrets = substitutions
+    .filter((substitution) => substitution.value.length >= 4)
+    .sort((a, b) => b.value.length - a.value.length);
+  if (secrets.length === 0) return [...diagnostics];
+
+  const redact = (text: string): string =>
+    secrets.reduce((result, { name, value }) => result.split(value).join(`\${env:${name}}`), text);
+
+  return diagnostics.map((diagnostic) => ({
+    ...diagnostic,
+    summary: redact(diagnostic.summary),
+    ...(diagnostic.fix !== undefined ? { fix: redact(diagnostic.fix) } : {}),
+  }));
 }
 
 type ProblemMessage = (where: string) => { summary: string; fix: string };

@@ -40,7 +40,7 @@ export function translateSchemaErrors(
 interface Message {
   summary: string;
   fix?: string;
-  /** Where to point, when not at the failing value itself (an unknown key, a bad name). */
+  /** Key path to point at, when not the failing value itself (an unknown key, a bad name). */
   path?: KeyPath;
   /** Point at the value rather than at its key. */
   atValue?: boolean;
@@ -190,7 +190,7 @@ function selectorMessage(error: ErrorObject, path: KeyPath, what: string): Messa
   };
 }
 
-/** A key that is not a valid name: a target name with a space, an empty role name… */
+/** Describes a key that is not a valid name: a target name with a space, an empty role name… */
 function invalidName(error: ErrorObject, path: KeyPath, parentSchema: SchemaNode): Message {
   const name = error.propertyName!;
   const kind = NAME_KINDS[String(path[path.length - 1])] ?? 'key';

@@ -44,7 +44,7 @@ export function selectorOf(on: GrantObjectConfig): GrantSelector | undefined {
   return present.length === 1 ? present[0] : undefined;
 }
 
-/** The PostgreSQL privilege list that applies to a selector, or undefined for other engines'. */
+/** Returns the PostgreSQL privilege kind of a selector, or undefined for selectors of other engines. */
 export function postgresPrivilegeKind(on: GrantObjectConfig): PrivilegeObjectKind | undefined {
   const selector = selectorOf(on);
   switch (selector) {

@@ -35,7 +35,7 @@ export class SourceFiles {
     return { file, line: 1, column: 1 };
   }
 
-  /** The position index of a file, for look-ups that need more than one position. */
+  /** Returns the position index of a file, for look-ups that need more than one position. */
   indexOf(file: string): PositionIndex | undefined {
     if (!this.indexes.has(file)) {
       const text = this.texts.get(file);

@@ -6,10 +6,16 @@ import { distance } from 'fastest-levenshtein';
  */
 export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
+  const list = [...candidates];
+
+  // An abbreviation (`pci` for `pci-dss`) is a better hint than a short word at a smaller distance.
+  const extensions = list.filter((candidate) => lower.length >= 3 && candidate.toLowerCase().startsWith(lower));
+  if (extensions.length === 1) return extensions[0];
+
   let best: string | undefined;
   let bestDistance = Infinity;
 
-  for (const candidate of candidates) {
+  for (const candidate of list) {
     const candidateDistance = distance(lower, candidate.toLowerCase());
     if (candidateDistance < bestDistance) {
       best = candidate;
@@ -24,8 +30,8 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
 }
 
 /** Formats a fix that proposes the closest candidate, or lists every candidate. */
-export function suggestionFix(word: string, candidates: readonly string[], what: string): string {
+export function suggestionFix(word: string, candidates: readonly string[], listName: string): string {
   const closest = closestMatch(word, candidates);
   if (closest !== undefined) return `did you mean "${closest}"?`;
-  return `valid ${what}: ${candidates.join(', ')}`;
+  return `valid ${listName}: ${candidates.join(', ')}`;
 }

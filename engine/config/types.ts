@@ -14,7 +14,7 @@ export interface SourcePosition {
   column: number;
 }
 
-/** Where a value came from: the file and the key path inside that file's document. */
+/** Origin of a value: the file and the key path inside that file's document. */
 export interface SourceRef {
   file: string;
   path: readonly (string | number)[];

@@ -4,7 +4,7 @@ import type { Engine, SecurityConfig, SourceRef, TargetConfig } from '../types.j
 
 export const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'mariadb', 'mongodb'];
 
-/** What every semantic check needs: the normalised config and a way to report at a key path. */
+/** Shared state of the semantic checks: the normalised config, and reporting at a key path. */
 export class CheckContext {
   readonly config: SecurityConfig;
   readonly diagnostics: Diagnostic[] = [];
@@ -27,22 +27,22 @@ export class CheckContext {
     this.report('warning', summary, ref, fix, atValue);
   }
 
-  /** Where a map entry (`roles.app_user`) is declared; the keys map has every declared entry. */
+  /** Returns where a map entry (`roles.app_user`) is declared. The keys map has every declared entry. */
   source(section: string, name: string): SourceRef {
     return this.config.sources.keys.get(`${section}.${name}`) ?? { file: '', path: [section, name] };
   }
 
-  /** Where a single-valued section (`audit`, `password_policy`) is declared. */
+  /** Returns where a single-valued section (`audit`, `password_policy`) is declared. */
   sectionSource(section: string): SourceRef {
     return this.config.sources.keys.get(section) ?? { file: '', path: [section] };
   }
 
-  /** The declared targets an entry applies to: those in `only`, or all. Unknown names are skipped. */
+  /** Returns the declared targets an entry applies to: those in `only`, or all. Unknown names are skipped. */
   targetsOf(only: readonly string[] | undefined): [string, TargetConfig][] {
     return this.scopeOf(only).targets;
   }
 
-  /** The valid engines among the targets an entry applies to. */
+  /** Returns the valid engines among the targets an entry applies to. */
   enginesOf(only: readonly string[] | undefined): ReadonlySet<Engine> {
     return this.scopeOf(only).engines;
   }

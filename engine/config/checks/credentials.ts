@@ -1,6 +1,6 @@
 import { at, CheckContext } from './context.js';
 
-/** A generated password shorter than the password policy allows would be rejected on rotation. */
+/** Reports generated credentials shorter than the password policy allows, which rotation would reject. */
 export function checkCredentials(context: CheckContext): void {
   const minimum = context.config.password_policy?.min_length;
   if (minimum === undefined) return;

@@ -109,7 +109,7 @@ function checkTargetFields(context: CheckContext): void {
 
 function reportUnsupported(
   context: CheckContext,
-  what: string,
+  subject: string,
   supported: readonly Engine[],
   engines: ReadonlySet<Engine>,
   ref: SourceRef,
@@ -120,7 +120,7 @@ function reportUnsupported(
   const supportedNames = [...new Set(supported.map((engine) => ENGINE_NAMES[engine]))].join('/');
   const usedNames = [...engines].map((engine) => ENGINE_NAMES[engine]).join(' and ');
   context.error(
-    `${what} is a ${supportedNames} ${noun}, but it applies only to ${usedNames} targets`,
+    `${subject} is a ${supportedNames} ${noun}, but it applies only to ${usedNames} targets`,
     ref,
     `remove it; the ${usedNames} targets would ignore it`,
   );

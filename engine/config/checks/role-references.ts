@@ -3,9 +3,9 @@
  * reassign_owned_to, policies and audit roles.
  *
  * A name that is not declared is a warning, because it may be a role that exists on the server
- * and stays unmanaged; one warning per name, at its first use, with the number of other uses.
- * A name declared with `state: absent` is an error, because the plan would drop the role that the
- * reference needs.
+ * and stays unmanaged. Each such name gets one warning, at its first use, with the number of
+ * other uses. A name declared with `state: absent` is an error, because the plan would drop the
+ * role that the reference needs.
  */
 import { suggestionFix } from '../suggest.js';
 import type { SourceRef } from '../types.js';

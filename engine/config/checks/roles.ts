@@ -86,7 +86,7 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`, 's');
 }
 
-/** The schema checks the form of a date; this checks the day exists (no 2027-02-30). */
+/** Tells whether the date part names a real day (no 2027-02-30); the schema checks only its form. */
 function isRealDate(value: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
   if (!match) return true;

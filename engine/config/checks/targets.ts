@@ -14,6 +14,8 @@ const URL_SCHEMES: Record<Engine, readonly string[]> = {
   mongodb: ['mongodb', 'mongodb+srv'],
 };
 
+const KNOWN_SCHEMES = new Set(Object.values(URL_SCHEMES).flat());
+
 export function checkTargets(context: CheckContext): void {
   checkUrls(context);
   checkOnly(context);
@@ -29,10 +31,13 @@ function checkUrls(context: CheckContext): void {
     const allowed = URL_SCHEMES[target.engine];
     if (scheme !== undefined && allowed.includes(scheme)) continue;
 
+    // An unknown "scheme" may be the start of a secret (a password passed as the whole URL).
     const ref = at(context.source('targets', name), 'url');
-    const found = scheme === undefined ? 'has no scheme' : `has scheme "${scheme}:"`;
+    const problem = scheme !== undefined && KNOWN_SCHEMES.has(scheme)
+      ? `has scheme "${scheme}:", which does not fit engine ${target.engine}`
+      : `does not start with a scheme that fits engine ${target.engine}`;
     context.error(
-      `"url" of target "${name}" ${found}, which does not fit engine ${target.engine}`,
+      `"url" of target "${name}" ${problem}`,
       ref,
       `start the url with ${allowed.map((each) => `${each}://`).join(' or ')}`,
       true,
@@ -56,8 +61,8 @@ function checkOnly(context: CheckContext): void {
 }
 
 /**
- * The databases a PostgreSQL target manages: its `databases`, or else the database of its URL.
- * Returns undefined when neither is known (a pglite URL names no database).
+ * Returns the databases a PostgreSQL target manages: its `databases`, or else the database of its
+ * URL. Returns undefined when neither is known (a pglite URL names no database).
  */
 export function managedDatabases(target: TargetConfig): string[] | undefined {
   if (target.databases && target.databases.length > 0) return target.databases;

@@ -41,6 +41,19 @@ export function diff(input: DiffInput): DiffResult {
   diagnostics.push(...roles.diagnostics);
   diagnostics.push(...checkGranteesExist(desired, actual));
 
+  if (!input.membershipOptions) {
+    for (const membership of desired.memberships) {
+      if (membership.inherit !== null || membership.set !== null) {
+        diagnostics.push({
+          severity: 'error',
+          summary: `the inherit and set options of a membership need PostgreSQL 16 or later, and this server is ${formatVersion(actual.serverVersion)}`,
+          fix: `remove inherit and set from the membership of ${JSON.stringify(membership.member)} in ${JSON.stringify(membership.role)}`,
+          source: membership.source,
+        });
+      }
+    }
+  }
+
   const memberships = diffMemberships(target, scope, desired.memberships, actual.memberships, input.membershipOptions);
 
   const privilegeChanges: Change[] = [];
@@ -78,6 +91,11 @@ export function diff(input: DiffInput): DiffResult {
     diagnostics: dedupeDiagnostics(diagnostics),
     unmanagedRoles: roles.unmanagedRoles,
   };
+}
+
+/** Formats server_version_num (150004) as people write it (15.4). */
+function formatVersion(versionNumber: number): string {
+  return `${Math.floor(versionNumber / 10000)}.${versionNumber % 10000}`;
 }
 
 function expandDefaultPrivileges(

@@ -1,6 +1,7 @@
 import { membershipAddress } from './addresses.js';
 import type { Change } from './changes.js';
 import type { RoleScope } from './scope.js';
+import type { SourceRef } from '../config/types.js';
 import type { Membership } from '../model/types.js';
 
 const key = (membership: Membership) => `${membership.role}\0${membership.member}`;
@@ -12,11 +13,14 @@ const key = (membership: Membership) => `${membership.role}\0${membership.member
 export function diffMemberships(
   target: string,
   scope: RoleScope,
-  desired: Membership[],
+  desired: (Membership & { source?: SourceRef })[],
   actual: Membership[],
   membershipOptions: boolean,
 ): Change[] {
-  const wanted = new Map(desired.filter((membership) => scope.managed.has(membership.member)).map((m) => [key(m), m]));
+  const wanted = new Map<string, Membership & { source?: SourceRef }>();
+  for (const membership of desired) {
+    if (scope.managed.has(membership.member)) wanted.set(key(membership), membership);
+  }
 
   // PostgreSQL 16+ may record one membership once per grantor; the strongest options count.
   const held = new Map<string, Membership>();
@@ -36,12 +40,14 @@ export function diffMemberships(
         (membership.set !== null && membership.set !== current.set));
 
     if (!current || (membership.admin && !current.admin) || optionsDiffer) {
+      const { source, ...declared } = membership;
       changes.push({
         kind: 'grant_membership',
-        address: membershipAddress(target, membership, 'grant'),
+        address: membershipAddress(target, declared, 'grant'),
         database: null,
         destructive: false,
-        membership: membershipOptions ? membership : { ...membership, inherit: null, set: null },
+        membership: membershipOptions ? declared : { ...declared, inherit: null, set: null },
+        source,
       });
     } else if (!membership.admin && current.admin) {
       changes.push({

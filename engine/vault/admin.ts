@@ -36,8 +36,9 @@ export interface ChangePasswordOptions {
 export async function changePassword(vault: Vault, options: ChangePasswordOptions): Promise<{ slotId: number }> {
   checkNewPassword(options.newPassword);
   const currentKeyFile = options.currentKeyFile === undefined ? undefined : await readKeyFile(options.currentKeyFile);
-  const newKeyFile =
-    options.newKeyFile === null ? undefined : options.newKeyFile === undefined ? currentKeyFile : await readKeyFile(options.newKeyFile);
+  let newKeyFile = currentKeyFile;
+  if (options.newKeyFile === null) newKeyFile = undefined;
+  else if (options.newKeyFile !== undefined) newKeyFile = await readKeyFile(options.newKeyFile);
 
   let slotId = -1;
   await vault.mutate(() => undefined, {
@@ -234,7 +235,7 @@ export async function restoreVault(options: RestoreOptions): Promise<RestoreResu
   }
 }
 
-/** A damaged current file may be replaced by a restore; its id and generation are then unknown. */
+/** Parses the file that a restore replaces. Returns undefined for a damaged file, which a restore may replace. */
 function parseCurrentForRestore(text: string, path: string) {
   try {
     return parseVaultFile(text, path);

@@ -10,8 +10,8 @@ const BODY_INFO = 'aishell-vault/v1/body';
 const BODY_SALT_LENGTH = 32;
 
 /**
- * Encrypts the body under a key derived from the data key and a fresh random salt, so no two
- * saves share a GCM key and nonce reuse cannot happen however many saves there are.
+ * Encrypts the body under a key derived from the data key and a fresh random 32-byte salt. Each
+ * derived key encrypts exactly once, so GCM nonce reuse under one key cannot occur.
  */
 export function sealBody(header: Omit<UnsealedDocument, 'body'>, dataKey: Buffer, body: VaultBody): UnsealedDocument {
   const salt = randomBytes(BODY_SALT_LENGTH);

@@ -55,7 +55,7 @@ export async function storeBatchCommand(args: string[], context: CliContext): Pr
   try {
     parsed = JSON.parse(text);
   } catch {
-    // The parser's message may quote the input, which holds values, so it is not repeated.
+    // The parser's message may quote the input, which contains values, so it is not repeated.
     throw new VaultError('INVALID_ARGUMENT', `batch input ${source} is not valid JSON`);
   }
   if (!isObject(parsed)) throw new VaultError('INVALID_ARGUMENT', `batch input ${source} must be a JSON object of name to value`);

@@ -1,6 +1,6 @@
 /**
- * Failure classes of the vault. Callers branch on `code`; `message` names the file or entry and
- * says what to do next. No message ever contains a secret value.
+ * Failure classes of the vault. Callers branch on `code`. The message names the file or entry
+ * and the next step, and never contains a secret value.
  */
 export type VaultErrorCode =
   | 'NOT_FOUND'          // the vault file or an entry does not exist

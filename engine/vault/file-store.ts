@@ -12,6 +12,9 @@ const LOCK_WAIT_MS = 30_000;
 /** A lock whose holder has not refreshed it for this long, in milliseconds, is taken over. */
 const LOCK_STALE_MS = 10_000;
 
+/** Error codes of a file system that refuses writes, as opposed to a busy lock. */
+export const READ_ONLY_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 /** Reads the vault file; a missing file raises NOT_FOUND naming the path and the command that creates it. */
 export async function readVaultText(path: string): Promise<string> {
   let bytes: Buffer;
@@ -50,6 +53,10 @@ export async function withWriteLock<T>(path: string, work: (assertHeld: () => vo
       },
     });
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined && READ_ONLY_CODES.has(code)) {
+      throw new VaultError('LOCKED', `cannot create the lock ${path}.lock: ${code}; the vault directory is not writable`, { cause: error });
+    }
     throw new VaultError(
       'LOCKED',
       `another process holds the lock on ${path} (${path}.lock); retry, or remove the lock directory if no aishell process is running`,

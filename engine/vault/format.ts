@@ -89,8 +89,8 @@ export interface VaultDocument {
   keySlots: KeySlot[];
   body: SealedBody;
   /**
-   * SHA-256 of the rest of the document. It tells accidental damage apart from a wrong password
-   * before the KDF runs; it is no protection against an attacker, which the AEAD tags provide.
+   * SHA-256 of the rest of the document. It distinguishes accidental damage from a wrong password
+   * before the KDF runs. It gives no protection against an attacker; the AEAD tags do.
    */
   checksum: string;
 }

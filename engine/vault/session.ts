@@ -11,10 +11,10 @@ import { isObject } from './format.js';
 
 /**
  * Unlock sessions let a person type the master password once. `unlock` writes a session file to
- * a private runtime directory holding the data key encrypted under a random session key; the
- * session key goes only into the token that the shell keeps in AISHELL_VAULT_SESSION. Neither
- * half opens the vault alone. The file carries an idle expiry that each use extends, up to a
- * hard limit; `lock` deletes the file.
+ * a private runtime directory. The file contains the data key encrypted under a random session
+ * key, and that key goes only into the token that the shell keeps in AISHELL_VAULT_SESSION.
+ * Neither half opens the vault alone. The file carries an idle expiry that each use extends, up
+ * to a hard limit, and `lock` deletes the file.
  */
 
 /** A session never outlives this many seconds, however often it is used. */
@@ -168,7 +168,7 @@ async function writeSessionFile(
   await writeFileAtomic(join(directory, `${header.id}.session`), `${canonicalJson(file)}\n`, { keepBackup: false });
 }
 
-/** The whole header, expiry included, is authenticated, so editing the file cannot extend a session. */
+/** Returns the AAD of a session file: the whole header, expiry included, so editing the file cannot extend a session. */
 function aadOf(header: Omit<SessionFile, 'nonce' | 'ciphertext'>): Buffer {
   return Buffer.from(canonicalJson(header), 'utf8');
 }

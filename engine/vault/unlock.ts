@@ -6,7 +6,7 @@ import { ENV, readKeyFile, readSecretFile } from './credentials.js';
 import { VaultError } from './errors.js';
 import type { KeySlot, KeySlotType, PasswordSlot, VaultDocument } from './format.js';
 
-/** Where the credentials to unlock a vault come from. Every field is optional; see `unlockDataKey` for the order. */
+/** Credentials for unlocking a vault. Every field is optional, and `unlockDataKey` documents the order of use. */
 export interface UnlockOptions {
   env: NodeJS.ProcessEnv;
   password?: string;
@@ -31,7 +31,7 @@ export interface UnlockResult {
 /**
  * Unwraps the data key through one key slot. A password given explicitly (option, password file,
  * AISHELL_VAULT_PASSWORD) is used alone, and a wrong one fails at once. Otherwise the KMS and
- * PKCS#11 slots are tried in file order, then the prompt, if any, asks for the password.
+ * PKCS#11 slots are tried in file order. Last, `prompt`, if given, requests the password.
  */
 export async function unlockDataKey(document: VaultDocument, path: string, options: UnlockOptions): Promise<UnlockResult> {
   const slots = selectSlots(document, options);
@@ -144,5 +144,3 @@ async function pkcs11Pin(options: UnlockOptions): Promise<string | undefined> {
   const fromEnv = options.env[ENV.pkcs11Pin];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
-
-export { pkcs11Pin as resolvePkcs11Pin, explicitPassword as resolveExplicitPassword };

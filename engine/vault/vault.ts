@@ -11,7 +11,7 @@ import {
   type EntryInfo,
 } from './entries.js';
 import { VaultError } from './errors.js';
-import { backupPath, readVaultText, withWriteLock, writeFileAtomic } from './file-store.js';
+import { backupPath, READ_ONLY_CODES, readVaultText, withWriteLock, writeFileAtomic } from './file-store.js';
 import { parseVaultFile, serializeVaultFile, type KeySlot, type UnsealedDocument, type VaultDocument } from './format.js';
 
 /** Operations reported to `onAccess`. */
@@ -126,17 +126,28 @@ export class Vault {
    * unless `allowExpired` is set; an entry with only a pending value raises PENDING.
    */
   async get(name: string, options: { reason?: string; allowExpired?: boolean } = {}): Promise<string> {
-    const value = await this.mutate((body) => {
-      const entry = requireEntry(body, name);
-      const current = requireCurrentValue(name, entry, this.now(), options.allowExpired ?? false);
-      entry.lastAccessed = this.now().toISOString();
-      return current;
-    }, { keepBackup: false });
+    let value: string;
+    try {
+      value = await this.mutate(
+        (body) => {
+          const entry = requireEntry(body, name);
+          const current = requireCurrentValue(name, entry, this.now(), options.allowExpired ?? false);
+          entry.lastAccessed = this.now().toISOString();
+          return current;
+        },
+        { keepBackup: false },
+      );
+    } catch (error) {
+      // NOTE: a vault on a read-only file system still serves reads; only the access time is lost.
+      if (!isReadOnlyError(error)) throw error;
+      const { body } = await this.load();
+      value = requireCurrentValue(name, requireEntry(body, name), this.now(), options.allowExpired ?? false);
+    }
     this.emit('read', name, options.reason);
     return value;
   }
 
-  /** Whether the entry exists with a committed value. */
+  /** Returns whether the entry exists with a committed value. */
   async has(name: string): Promise<boolean> {
     const { body } = await this.load();
     return Object.hasOwn(body.entries, name) && body.entries[name].value !== null;
@@ -382,7 +393,7 @@ export class Vault {
     });
   }
 
-  /** The data key, for wrapping it into a new key slot or session. Callers must not keep or print it. */
+  /** Returns the data key, for wrapping it into a new key slot or session. Callers must not keep or print it. */
   requireKey(): Buffer {
     if (this.dataKey === undefined) {
       throw new VaultError('LOCKED', `the vault ${this.path} was locked; open it again`);
@@ -416,6 +427,11 @@ export function describeSlot(slot: KeySlot): string {
     case 'pkcs11':
       return `token "${slot.tokenLabel}", key "${slot.keyLabel}" (${slot.module})`;
   }
+}
+
+function isReadOnlyError(error: unknown): boolean {
+  const code = ((error as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+  return error instanceof VaultError && error.code === 'LOCKED' && code !== undefined && READ_ONLY_CODES.has(code);
 }
 
 function refuseWhilePending(name: string, entry: EntryRecord): void {

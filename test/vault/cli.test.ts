@@ -101,8 +101,8 @@ describe('vault CLI', () => {
 
     const history = JSON.parse(expectOk(await runCli(['history', 'app', '--format', 'json'], { env })).stdout) as { versions: { version: number; state: string }[] };
     expect(history.versions.map((item) => [item.version, item.state])).toEqual([[2, 'current'], [1, 'previous']]);
-    const shown = expectOk(await runCli(['show', 'app'], { env })).stdout;
-    expect(shown).toContain('quarterly rotation');
+    const showOutput = expectOk(await runCli(['show', 'app'], { env })).stdout;
+    expect(showOutput).toContain('quarterly rotation');
   });
 
   it('refuses an expired entry naming it and its expiry', async () => {
@@ -150,8 +150,8 @@ describe('vault CLI', () => {
     expectOk(await runCli(['init'], { env }));
     expectOk(await runCli(['store', 'svc', '--stdin'], { env, stdin: 'v1' }));
     expectOk(await runCli(['update', 'svc', '--metadata', '{"owner":"ops"}', '--expires-at', '2031-01-01T00:00:00Z'], { env }));
-    const shown = JSON.parse(expectOk(await runCli(['show', 'svc', '--format', 'json'], { env })).stdout) as { version: number; metadata: unknown; expires: string };
-    expect(shown).toMatchObject({ version: 1, metadata: { owner: 'ops' }, expires: '2031-01-01T00:00:00.000Z' });
+    const showJson = JSON.parse(expectOk(await runCli(['show', 'svc', '--format', 'json'], { env })).stdout) as { version: number; metadata: unknown; expires: string };
+    expect(showJson).toMatchObject({ version: 1, metadata: { owner: 'ops' }, expires: '2031-01-01T00:00:00.000Z' });
 
     expectOk(await runCli(['update', 'svc', '--from-file', await writeValueFile('v2\n')], { env }));
     expect(expectOk(await runCli(['retrieve', 'svc'], { env })).stdout).toBe('v2\n');
@@ -209,8 +209,8 @@ describe('vault CLI', () => {
     expect(restored.stderr).toContain('the replaced file is kept at');
     expect(expectOk(await runCli(['retrieve', 'k'], { env })).stdout).toBe('before-backup\n');
     const previous = /kept at (\S+)/.exec(restored.stderr)![1];
-    const kept = await openVault({ path: previous, env, password: PASSWORD });
-    expect(await kept.get('k')).toBe('after-backup');
+    const replacedVault = await openVault({ path: previous, env, password: PASSWORD });
+    expect(await replacedVault.get('k')).toBe('after-backup');
   });
 
   it('refuses to restore a backup of another vault without --force', async () => {

@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * In-process stand-ins for the AWS KMS and Cloud KMS APIs, listening on 127.0.0.1. No cloud can
- * be reached from the test machines, so these implement just Encrypt and Decrypt of each wire
- * protocol, with real AES-256-GCM under a per-key master key, so that a wrong encryption context
- * or AAD fails the way the real services fail. They are test doubles, not emulators.
+ * In-process stand-ins for the AWS KMS and Cloud KMS APIs, listening on 127.0.0.1, because no
+ * cloud can be reached from the test machines. They implement only Encrypt and Decrypt of each
+ * wire protocol. Real AES-256-GCM under a per-key master key makes a wrong encryption context
+ * or AAD fail the way the real services fail. They are test doubles, not emulators.
  */
 
 export interface FakeKms {

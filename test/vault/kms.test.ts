@@ -9,8 +9,8 @@ import { makeTempVault, PASSWORD, runCli } from './helpers.js';
 import { startFakeAwsKms, startFakeGcpKms, type FakeKms } from './kms-fakes.js';
 
 // NOTE: no cloud is reachable from the test machines, so these tests run the real AWS and
-// Google clients against the local fakes in kms-fakes.ts; what the real services check beyond
-// Encrypt/Decrypt (IAM policies, key rotation, quotas) is not covered.
+// Google clients against the local fakes in kms-fakes.ts. What the real services check beyond
+// Encrypt and Decrypt (IAM policies, key rotation, quotas) is not covered.
 
 const AWS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIDVAULTTEST', AWS_SECRET_ACCESS_KEY: 'vault-test-secret', AWS_EC2_METADATA_DISABLED: 'true' };

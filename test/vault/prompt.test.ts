@@ -32,8 +32,8 @@ function runOnTerminal(script: string, args: string[], env: NodeJS.ProcessEnv, a
     const onOutput = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       sinceAnswer += chunk.toString('utf8');
-      // Answer only once a prompt is shown, when the terminal is already in raw mode; input sent
-      // earlier would be echoed by the terminal driver itself.
+      // Answer only once a prompt is shown, because by then the terminal is in raw mode. The
+      // terminal driver itself would echo input sent earlier.
       if (answered < answers.length && /: $/.test(sinceAnswer)) {
         child.stdin.write(`${answers[answered]}\r`);
         answered += 1;

@@ -97,8 +97,8 @@ async function callKms<T>(
   const { KMSClient } = await import('@aws-sdk/client-kms');
   const endpoint = slot.endpoint ?? env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
 
-  // Credentials from the given environment take precedence, so a caller that passes its own env
-  // (the CLI does) is not overridden by the process environment; otherwise the SDK's default
+  // Credentials from the given environment take precedence, so the process environment does not
+  // override a caller that passes its own env (the CLI does). Without them the SDK's default
   // chain applies (instance profile, SSO, web identity in CI).
   const credentials =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY

@@ -103,8 +103,8 @@ async function callKms<T>(
 }
 
 /**
- * Classifies a client error. Over gRPC, `code` is a gRPC status; over REST, the HTTP client
- * raises with `code` set to the HTTP status and the JSON error body as the message.
+ * Classifies a client error. Over gRPC, `code` is a gRPC status. Over REST, the HTTP client
+ * raises an error whose `code` is the HTTP status and whose message is the JSON error body.
  */
 function classifyError(error: unknown): { credential: boolean; detail: string } {
   const { code, message } = error as { code?: unknown; message?: string };
@@ -139,7 +139,8 @@ function endpointOptions(endpoint: string): Record<string, unknown> {
   if (protocol !== 'http' && protocol !== 'https') {
     throw new VaultError('INVALID_ARGUMENT', `GCP KMS endpoint "${endpoint}" must use http or https`);
   }
-  const port = url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port);
+  let port = Number(url.port);
+  if (url.port === '') port = protocol === 'https' ? 443 : 80;
   return { fallback: true, protocol, apiEndpoint: url.hostname, port };
 }
 

@@ -37,8 +37,8 @@ export async function wrapWithPkcs11(
   const header = { id, type: 'pkcs11' as const, module: target.module, tokenLabel: target.tokenLabel, keyLabel: target.keyLabel };
   const aad = keySlotAad({ vaultId }, { ...header, nonce: '', ciphertext: '' });
 
-  // NOTE: the nonce is chosen here, not by the token; tokens in a FIPS mode that insist on
-  // generating GCM IVs themselves reject this and need CKM_AES_KEY_WRAP support instead.
+  // NOTE: the nonce is chosen here, not by the token. Tokens in a FIPS mode that generate GCM IVs
+  // themselves reject this, and would need CKM_AES_KEY_WRAP support instead.
   const nonce = randomBytes(12);
   const ciphertext = await withSession(target, (open) => {
     const key = findKey(open, target.keyLabel) ?? (options.createKey ? generateKey(open, target.keyLabel) : undefined);
@@ -69,7 +69,10 @@ export async function unwrapPkcs11Slot(
   return withSession({ ...slot, pin }, (open) => {
     const key = findKey(open, slot.keyLabel);
     if (key === undefined) {
-      throw new VaultError('KEY_PROVIDER', `no secret key labelled "${slot.keyLabel}" on PKCS#11 token "${slot.tokenLabel}"`);
+      throw new VaultError(
+        'KEY_PROVIDER',
+        `no secret key labelled "${slot.keyLabel}" on PKCS#11 token "${slot.tokenLabel}"; the key was deleted or this is another token, so unlock with another key slot`,
+      );
     }
     const { library, token, session } = open;
     token.C_DecryptInit(session, gcmMechanism(library, nonce, aad), key);
@@ -107,7 +110,10 @@ async function withSession<T>(target: Pkcs11Target, work: (open: Pkcs11Session) 
       .C_GetSlotList(true)
       .find((candidate) => token.C_GetTokenInfo(candidate).label.trim() === target.tokenLabel);
     if (slot === undefined) {
-      throw new VaultError('KEY_PROVIDER', `no PKCS#11 token labelled "${target.tokenLabel}" in ${target.module}`);
+      throw new VaultError(
+        'KEY_PROVIDER',
+        `no PKCS#11 token labelled "${target.tokenLabel}" in ${target.module}; check the label, and SOFTHSM2_CONF for SoftHSM2`,
+      );
     }
 
     const session = token.C_OpenSession(slot, library.CKF_SERIAL_SESSION | library.CKF_RW_SESSION);

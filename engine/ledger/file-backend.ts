@@ -9,7 +9,7 @@ import { kindOf, seqOf, type BackendWriter, type LedgerBackend } from './backend
 import { LedgerError } from './errors.js';
 
 const NEWLINE = 0x0a;
-const TAIL_CHUNK = 64 * 1024;
+const TAIL_CHUNK = 16 * 1024;
 
 /**
  * A ledger in one JSON Lines file. Writers take a lock directory (`<path>.lock`, refreshed while
@@ -112,18 +112,26 @@ export class FileBackend implements LedgerBackend {
 }
 
 class FileWriter implements BackendWriter {
+  /** The last line as read by removeTornTail, so that an append reads the tail only once. */
+  private cachedLast: { line: Buffer | undefined } | undefined;
+
   constructor(
     private readonly path: string,
     private readonly handle: FileHandle,
   ) {}
 
   async lastLine(): Promise<Buffer | undefined> {
+    if (this.cachedLast) {
+      return this.cachedLast.line;
+    }
     const tail = await readTail(this.handle, 1);
     return tail.lines[tail.lines.length - 1];
   }
 
   async linesSinceLast(kind: string): Promise<Buffer[]> {
-    const tail = await readTail(this.handle, Number.POSITIVE_INFINITY, (line) => kindOf(line) === kind);
+    // The substring test skips JSON parsing for almost every line; kindOf confirms a match.
+    const marker = `"kind":${JSON.stringify(kind)}`;
+    const tail = await readTail(this.handle, Number.POSITIVE_INFINITY, (line) => line.includes(marker) && kindOf(line) === kind);
     return tail.lines;
   }
 
@@ -133,6 +141,7 @@ class FileWriter implements BackendWriter {
     }
     const data = Buffer.concat(lines.flatMap((line) => [line, Buffer.from([NEWLINE])]));
     // The file is opened with O_APPEND, so the write lands at the end even if the tail was cut.
+    this.cachedLast = undefined;
     let written = 0;
     while (written < data.length) {
       const { bytesWritten } = await this.handle.write(data, written, data.length - written);
@@ -144,6 +153,7 @@ class FileWriter implements BackendWriter {
   async removeTornTail(): Promise<Buffer | undefined> {
     const tail = await readTail(this.handle, 1);
     if (!tail.torn) {
+      this.cachedLast = { line: tail.lines[tail.lines.length - 1] };
       return undefined;
     }
     const size = (await this.handle.stat()).size;
@@ -181,6 +191,7 @@ async function readTail(
   stop?: (line: Buffer) => boolean,
 ): Promise<{ lines: Buffer[]; torn?: Buffer }> {
   const size = (await handle.stat()).size;
+  // Collected newest first and reversed at the end; unshift would be quadratic.
   const lines: Buffer[] = [];
   let torn: Buffer | undefined;
   let carry = Buffer.alloc(0);
@@ -218,9 +229,9 @@ async function readTail(
     let index = end > 0 ? buffer.lastIndexOf(NEWLINE, end - 1) : -1;
     while (index >= 0) {
       const line = Buffer.from(buffer.subarray(index + 1, end));
-      lines.unshift(line);
+      lines.push(line);
       if (lines.length >= count || stop?.(line)) {
-        return { lines, torn };
+        return { lines: lines.reverse(), torn };
       }
       end = index;
       index = end > 0 ? buffer.lastIndexOf(NEWLINE, end - 1) : -1;
@@ -229,7 +240,7 @@ async function readTail(
   }
 
   if (carry.length > 0) {
-    lines.unshift(carry);
+    lines.push(carry);
   }
-  return { lines, torn };
+  return { lines: lines.reverse(), torn };
 }

@@ -217,7 +217,8 @@ export class Ledger {
     if (lines.length === 0) {
       return undefined;
     }
-    let state = tailState(lines);
+    const anchoredSizes = await this.anchoredSizes();
+    let state = tailState(lines, anchoredSizes);
 
     if (state.lastKind === 'ledger.checkpoint' && state.previousCheckpoint) {
       const checkpoint = parseCheckpoint(state.previousCheckpoint.note);
@@ -229,7 +230,7 @@ export class Ledger {
     const verifier = formatVerifierKey(key);
     if (!state.signers.includes(verifier)) {
       await this.appendLocked(writer, [signerRecord(key, this.parts.keyStore.description)], true);
-      state = tailState(await writer.linesSinceLast('ledger.checkpoint'));
+      state = tailState(await writer.linesSinceLast('ledger.checkpoint'), anchoredSizes);
     }
 
     const root = state.range.root();
@@ -265,6 +266,17 @@ export class Ledger {
       ],
       true,
     );
+  }
+
+  private async anchoredSizes(): Promise<Set<number>> {
+    const sizes = new Set<number>();
+    for (const store of this.parts.checkpointStores) {
+      const head = await store.load(this.location).catch(() => undefined);
+      if (head) {
+        sizes.add(head.size);
+      }
+    }
+    return sizes;
   }
 
   /** Throws when a store holds a head that the ledger, as it is now, does not extend. */
@@ -581,8 +593,9 @@ function signerRecord(key: SigningKey, source: string): LedgerRecordInput {
 /**
  * Rebuilds the tree state from the lines since the last checkpoint record: its stored compact
  * range plus the leaves after it. Without a checkpoint the lines start at the genesis record.
+ * Roots are kept only at `wantedSizes` (the anchored heads), because each costs log(n) hashes.
  */
-function tailState(lines: Buffer[]): TailState {
+function tailState(lines: Buffer[], wantedSizes: ReadonlySet<number> = new Set()): TailState {
   const first = readLine(lines[0]);
   if (!first) {
     throw new LedgerError('LEDGER_CORRUPT', 'the latest checkpoint record is damaged; run aishell audit verify');
@@ -609,18 +622,25 @@ function tailState(lines: Buffer[]): TailState {
     throw new LedgerError('LEDGER_CORRUPT', `no checkpoint or genesis record found before seq ${first.seq}; run aishell audit verify`);
   }
 
-  const roots = new Map<number, Buffer>([[range.size, range.root()]]);
-  let lastKind: string | undefined;
-  for (const line of lines) {
-    const record = readLine(line);
-    if (record?.kind === 'ledger.signer' && typeof record.details.key === 'string' && !signers.includes(record.details.key)) {
-      signers.push(record.details.key);
+  const roots = new Map<number, Buffer>();
+  const keep = () => {
+    if (wantedSizes.has(range.size)) {
+      roots.set(range.size, range.root());
     }
-    lastKind = record?.kind;
+  };
+  keep();
+  for (const line of lines) {
+    if (line.includes('"kind":"ledger.signer"')) {
+      const record = readLine(line);
+      if (record?.kind === 'ledger.signer' && typeof record.details.key === 'string' && !signers.includes(record.details.key)) {
+        signers.push(record.details.key);
+      }
+    }
     range.append(leafHash(line));
-    roots.set(range.size, range.root());
+    keep();
   }
 
+  const lastKind = readLine(lines[lines.length - 1])?.kind;
   return { origin, size: range.size, range, roots, signers, lastKind, previousCheckpoint };
 }
 

@@ -134,6 +134,8 @@ export async function addKeySlot(vault: Vault, spec: NewKeySlot, options: KeyPro
  * `.bak` file, backups) still opens with the removed slot's credential.
  */
 export async function removeKeySlot(vault: Vault, id: number, options: { reason?: string } = {}): Promise<KeySlotType> {
+  // TODO: add a rekey that draws a new data key and re-wraps the remaining slots, so removed
+  // credentials stop opening copies made afterwards.
   let removedType: KeySlotType | undefined;
   await vault.mutate(() => undefined, {
     header: async (document) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { VaultError } from './errors.js';
@@ -19,8 +19,13 @@ export const READ_ONLY_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
 export async function readVaultText(path: string): Promise<string> {
   let bytes: Buffer;
   try {
+    // Check the size first, so a huge file at the vault path is not read into memory.
+    if ((await stat(path)).size > MAX_FILE_BYTES) {
+      throw new VaultError('FORMAT', `${path} is larger than ${MAX_FILE_BYTES} bytes; it is not a vault file`);
+    }
     bytes = await readFile(path);
   } catch (error) {
+    if (error instanceof VaultError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new VaultError('NOT_FOUND', `no vault at ${path}; create one with \`aishell vault init\` or pass --vault-path`);
     }

@@ -98,11 +98,14 @@ async function withSession<T>(target: Pkcs11Target, work: (open: Pkcs11Session) 
 
   const library = await loadPkcs11js();
   const token = new library.PKCS11();
+  let initializedHere = true;
   try {
     token.load(target.module);
     token.C_Initialize();
   } catch (error) {
-    throw new VaultError('KEY_PROVIDER', `cannot load PKCS#11 module ${target.module}: ${(error as Error).message}`, { cause: error });
+    // Another user of the same module in this process initialized it already; it finalizes it too.
+    if (/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test((error as Error).message)) initializedHere = false;
+    else throw new VaultError('KEY_PROVIDER', `cannot load PKCS#11 module ${target.module}: ${(error as Error).message}`, { cause: error });
   }
 
   try {
@@ -127,7 +130,7 @@ async function withSession<T>(target: Pkcs11Target, work: (open: Pkcs11Session) 
     if (error instanceof VaultError) throw error;
     throw new VaultError('KEY_PROVIDER', `PKCS#11 token "${target.tokenLabel}" failed: ${(error as Error).message}`, { cause: error });
   } finally {
-    token.C_Finalize();
+    if (initializedHere) token.C_Finalize();
   }
 }
 

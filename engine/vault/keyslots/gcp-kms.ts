@@ -128,8 +128,8 @@ function classifyError(error: unknown): { credential: boolean; detail: string } 
   return { credential, detail };
 }
 
-// NOTE: the tests cover only the REST transport used with an endpoint override; the default
-// gRPC transport to Google has not been run against a server here.
+// NOTE: the tests cover only the REST transport, which an endpoint override selects. The default
+// gRPC transport to Google has not run against any server.
 function endpointOptions(endpoint: string): Record<string, unknown> {
   let url: URL;
   try {

@@ -44,7 +44,8 @@ function roleOptions(attributes: Partial<RoleAttributes>): string[] {
 }
 
 function passwordOption(ref: SecretRef, hash: PasswordHasher): { sql: string; display: string } {
-  const masked = `PASSWORD '(from ${ref.kind}:${ref.name})'`;
+  // Not valid SQL on purpose: the placeholder can never be mistaken for a literal password.
+  const masked = `PASSWORD <secret from ${ref.kind}:${ref.name}>`;
   return { sql: hash ? `PASSWORD ${quoteLiteral(hash(ref))}` : masked, display: masked };
 }
 

@@ -96,6 +96,6 @@ describe('renderJson', () => {
     const json = renderJson(fullPlan());
     const setPassword = changeOf(json, 'set_password');
     expect(setPassword.password).toEqual({ kind: 'env', name: 'APP_PW' });
-    expect(json).toContain(`"sql": "ALTER ROLE \\"app_user\\" WITH PASSWORD '(from env:APP_PW)'"`);
+    expect(json).toContain(`"sql": "ALTER ROLE \\"app_user\\" WITH PASSWORD <secret from env:APP_PW>"`);
   });
 });

@@ -118,8 +118,8 @@ describe('renderMarkdown', () => {
 
     expect(codeSpans(tokens)).toContain('(from env:APP_PW)');
     expect(codeSpans(tokens)).toContain('(from vault:batch-password)');
-    expect(sql).toContain(`ALTER ROLE "app_user" WITH PASSWORD '(from env:APP_PW)';\n`);
-    expect(sql).toContain(`ALTER ROLE "batch" WITH PASSWORD '(from vault:batch-password)';\n`);
+    expect(sql).toContain(`ALTER ROLE "app_user" WITH PASSWORD <secret from env:APP_PW>;\n`);
+    expect(sql).toContain(`ALTER ROLE "batch" WITH PASSWORD <secret from vault:batch-password>;\n`);
   });
 
   it('collapses the SQL of each group in details', () => {

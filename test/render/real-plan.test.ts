@@ -95,7 +95,7 @@ describe('plans rendered from PostgreSQL', () => {
       expect(spans).toContain(planned.address);
     }
     expect(text).toContain(`Plan: ${json.summary.create} to add, ${json.summary.update} to change, ${json.summary.delete} to destroy.`);
-    expect(text).toContain(`ALTER ROLE ${quoteIdent(fixture.roles.appUser)} WITH PASSWORD '(from env:APP_PW)';`);
+    expect(text).toContain(`ALTER ROLE ${quoteIdent(fixture.roles.appUser)} WITH PASSWORD <secret from env:APP_PW>;`);
     expect(markdown).toContain(`**Plan: ${json.summary.create} to add, ${json.summary.update} to change, ${json.summary.delete} to destroy.**`);
   });
 });

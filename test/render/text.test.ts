@@ -85,7 +85,7 @@ describe('renderText', () => {
       '      password: (from env:APP_PW)',
       '      reason: the stored password differs from the declared one',
       '      sql:',
-      `        ALTER ROLE "app_user" WITH PASSWORD '(from env:APP_PW)';`,
+      `        ALTER ROLE "app_user" WITH PASSWORD <secret from env:APP_PW>;`,
     ]);
 
     const drop = at('  - prod: drop role old_app (destructive)');
@@ -118,7 +118,7 @@ describe('renderText', () => {
   it('shows a vault password only as its source', () => {
     const output = renderText(fullPlan(), { color: false, showSql: true });
     expect(output).toContain('      password: (from vault:batch-password)');
-    expect(output).toContain(`        ALTER ROLE "batch" WITH PASSWORD '(from vault:batch-password)';`);
+    expect(output).toContain(`        ALTER ROLE "batch" WITH PASSWORD <secret from vault:batch-password>;`);
   });
 
   it('reports an empty plan as no changes', () => {

@@ -210,16 +210,19 @@ const NAME_KINDS: Record<string, string> = {
 
 /** Drops the per-branch errors of a failed oneOf/anyOf; its own message covers them. */
 function withoutBranchErrors(errors: readonly ErrorObject[]): ErrorObject[] {
-  const branches = errors.filter((error) => error.keyword === 'oneOf' || error.keyword === 'anyOf');
-  return errors.filter(
-    (error) =>
-      !branches.some(
-        (branch) =>
-          branch !== error &&
-          branch.instancePath === error.instancePath &&
-          error.schemaPath.startsWith(`${branch.schemaPath}/`),
-      ),
-  );
+  // Indexed by instance path, because a large file may fail the same oneOf in every grant.
+  const branchPaths = new Map<string, string[]>();
+  for (const error of errors) {
+    if (error.keyword !== 'oneOf' && error.keyword !== 'anyOf') continue;
+    const paths = branchPaths.get(error.instancePath) ?? [];
+    paths.push(`${error.schemaPath}/`);
+    branchPaths.set(error.instancePath, paths);
+  }
+
+  return errors.filter((error) => {
+    const prefixes = branchPaths.get(error.instancePath);
+    return !prefixes?.some((prefix) => error.schemaPath.startsWith(prefix));
+  });
 }
 
 /** Turns a JSON pointer into a key path, with numbers where the document has a list. */

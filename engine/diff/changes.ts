@@ -51,7 +51,7 @@ export interface SetPassword extends ChangeBase {
   role: string;
   password: SecretRef;
   /** Why the password is set: the stored verifier differs, or there was none. */
-  reason: 'differs' | 'missing' | 'not_scram';
+  reason: 'differs' | 'missing' | 'not_scram' | 'rotate';
 }
 
 export interface DropRole extends ChangeBase {

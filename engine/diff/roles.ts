@@ -5,7 +5,7 @@ import type { SourcedDiagnostic } from '../model/desired.js';
 import type { ActualRole, ActualState, RoleAttributes } from '../model/types.js';
 
 /** Result of checking a declared password against the stored verifier, computed before diff. */
-export type PasswordStatus = 'match' | 'differs' | 'missing' | 'not_scram' | 'unknown';
+export type PasswordStatus = 'match' | 'differs' | 'missing' | 'not_scram' | 'unknown' | 'rotate';
 
 const ATTRIBUTES: (keyof RoleAttributes)[] = [
   'login',

@@ -13,7 +13,7 @@ import type { SecretStore } from './keys.js';
  * reveal that the ledger was truncated or replaced by an older copy.
  */
 export interface AnchoredHead {
-  /** Where the ledger is (file path or database URL without password): the key in a store. */
+  /** Location of the ledger (file path, or database URL without password), the key in a store. */
   ledger: string;
   origin: string;
   size: number;
@@ -42,12 +42,12 @@ export const ANCHOR_HISTORY = 64;
 
 /** A place that keeps anchored heads: the anchor file, the vault, a CI artifact. */
 export interface CheckpointStore {
-  /** Where the head is kept, for messages, such as `anchor file /home/ci/.aishell/ledger.anchor`. */
+  /** Description of the store for messages, such as `anchor file /home/ci/.aishell/ledger.anchor`. */
   readonly description: string;
   load(ledger: string): Promise<AnchoredHead | undefined>;
   /**
-   * Stores the head unless the store already holds a larger one of the same ledger (concurrent
-   * writers may finish out of order), keeping the replaced head in `history`.
+   * Stores the head unless the store already contains a larger one of the same ledger, because
+   * concurrent writers may finish out of order. The replaced head moves to `history`.
    */
   save(head: AnchoredHead): Promise<void>;
 }
@@ -76,9 +76,9 @@ interface AnchorFile {
 }
 
 /**
- * A JSON file holding the latest head of each ledger, keyed by the ledger's location, so that one
- * anchor file can serve several ledgers and a ledger replaced by a new one is still compared
- * with the head of the old one. Written atomically under a lock.
+ * A JSON file with the latest head of each ledger, keyed by the ledger's location. One anchor
+ * file can serve several ledgers, and a ledger replaced by a new one is still compared with the
+ * head of the old one. The file is written atomically under a lock.
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly description: string;

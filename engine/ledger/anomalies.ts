@@ -105,7 +105,7 @@ function offHoursApplies(period: LedgerRecord[], options: AnomalyOptions): Findi
 }
 
 function newActors(baseline: LedgerRecord[], period: LedgerRecord[]): Finding[] {
-  // Without history every actor is new, which says nothing.
+  // Without history every actor is new, so the rule would flag everyone.
   if (baseline.length === 0) {
     return [];
   }

@@ -4,20 +4,20 @@ import type { LedgerSummary } from './summary.js';
 import type { LedgerRecord } from './types.js';
 import type { VerifyReport } from './verify.js';
 
-/** One line per record: seq, time, kind, outcome, actor and what changed. */
+/** Formats a record as one line: seq, time, kind, outcome, actor and the changed object. */
 export function renderRecordLine(record: LedgerRecord): string {
-  const what = record.address ?? record.target ?? '';
+  const changed = record.address ?? record.target ?? '';
   return [
     `#${record.seq}`.padStart(7),
     record.time,
     record.kind.padEnd(17),
     (record.outcome ?? '-').padEnd(11),
     describeActor(record.actor),
-    what ? ` ${what}` : '',
+    changed ? ` ${changed}` : '',
   ].join(' ');
 }
 
-/** Every field of one record, details as indented JSON. */
+/** Formats every field of one record, with details as indented JSON. */
 export function renderRecordFull(record: LedgerRecord): string {
   const ci = record.actor.ci;
   const lines = [

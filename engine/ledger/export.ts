@@ -21,7 +21,7 @@ export const CSV_COLUMNS = [
   'details',
 ] as const;
 
-/** One CSV row (RFC 4180) for a record, with a trailing CRLF. */
+/** Formats a record as one CSV row (RFC 4180) with a trailing CRLF. */
 export function csvRow(record: LedgerRecord): string {
   const ci = record.actor.ci;
   const cells = [

@@ -31,7 +31,7 @@ export class FileBackend implements LedgerBackend {
     const release = await lockfile.lock(this.path, {
       realpath: false,
       stale: 10_000,
-      // Waits up to about a minute for other writers; each holds the lock for one append.
+      // Waits up to about a minute for other writers, each of which keeps the lock for one append.
       retries: { retries: 600, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
       onCompromised: (error) => {
         compromised = error;
@@ -174,7 +174,7 @@ class FileWriter implements BackendWriter {
         kept.push(line, Buffer.from([NEWLINE]));
       }
     }
-    // NOTE: the rewrite replaces the file by rename, so a writer must hold this lock; readers
+    // NOTE: the rewrite replaces the file by rename, so only a lock holder may call this. Readers
     // that opened the old file keep reading the old copy until they reopen it.
     await writeFileAtomic(this.path, Buffer.concat(kept), 0o600);
     return removed;

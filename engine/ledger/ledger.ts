@@ -193,7 +193,8 @@ export class Ledger {
 
   /**
    * Signs the current head, appends it as a `ledger.checkpoint` record and writes it to every
-   * checkpoint store. Refuses when a store already holds a head this ledger does not extend.
+   * checkpoint store. Throws LEDGER_ROLLED_BACK when a store contains a head that this ledger
+   * does not extend.
    */
   async checkpoint(): Promise<CheckpointResult | undefined> {
     const sealed = await this.parts.backend.exclusive((writer) => this.checkpointLocked(writer));
@@ -279,7 +280,7 @@ export class Ledger {
     return sizes;
   }
 
-  /** Throws when a store holds a head that the ledger, as it is now, does not extend. */
+  /** Throws when a store contains a head that the ledger, as it is now, does not extend. */
   private async checkAnchors(state: TailState, size: number, root: Buffer): Promise<void> {
     for (const store of this.parts.checkpointStores) {
       let head: AnchoredHead | undefined;
@@ -295,14 +296,14 @@ export class Ledger {
       if (head.origin !== state.origin) {
         throw new LedgerError(
           'LEDGER_ROLLED_BACK',
-          `${store.description} holds a checkpoint of ledger ${head.origin}, but ${this.location} is ledger ${state.origin}: ` +
+          `${store.description} contains a checkpoint of ledger ${head.origin}, but ${this.location} is ledger ${state.origin}: ` +
             `the ledger was replaced. Run aishell audit verify; if the replacement was deliberate, remove the entry for ${this.location} from the store`,
         );
       }
       if (head.size > size) {
         throw new LedgerError(
           'LEDGER_ROLLED_BACK',
-          `${store.description} holds a signed checkpoint of size ${head.size}, but ${this.location} has only ${size} records: ` +
+          `${store.description} contains a signed checkpoint of size ${head.size}, but ${this.location} has only ${size} records: ` +
             'the ledger was truncated or replaced by an older copy. Run aishell audit verify; no checkpoint was written',
         );
       }
@@ -342,7 +343,7 @@ export class Ledger {
     return { stored, failed };
   }
 
-  /** The latest checkpoint record of the ledger, without writing anything. */
+  /** Finds the latest checkpoint record of the ledger, without writing anything. */
   async latestCheckpoint(): Promise<{ checkpoint: Checkpoint; seq: number } | undefined> {
     let latest: { checkpoint: Checkpoint; seq: number } | undefined;
     for await (const line of this.parts.backend.scan()) {
@@ -382,7 +383,7 @@ export class Ledger {
     return verifyLedger(this.parts.backend, { externalHeads, trustedKeys });
   }
 
-  /** The ledger's origin line, from its first record or retention marker. */
+  /** Reads the ledger's origin line from its first record or retention marker. */
   async origin(): Promise<string | undefined> {
     for await (const line of this.parts.backend.scan()) {
       const record = readLine(line);
@@ -565,7 +566,7 @@ export class Ledger {
     return keys;
   }
 
-  /** The verifier key of the signing key, in `name+id+base64` form. */
+  /** Returns the verifier key of the signing key, in `name+id+base64` form. */
   async verifierKey(): Promise<string> {
     return formatVerifierKey(await this.parts.keyStore.loadOrCreate());
   }
@@ -653,7 +654,7 @@ function externalHeadFromText(source: string, text: string): ExternalHead {
       if (parsed.heads) {
         const heads = Object.values(parsed.heads);
         if (heads.length !== 1) {
-          return { source, error: `holds ${heads.length} ledgers' heads; pass a single signed note instead` };
+          return { source, error: `contains ${heads.length} ledgers' heads; pass a single signed note instead` };
         }
         return { source, head: heads[0] };
       }

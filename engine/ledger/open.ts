@@ -14,7 +14,7 @@ export interface OpenLedgerOptions {
   path?: string;
   /** PostgreSQL URL of a shared ledger; default `AISHELL_LEDGER_URL`. */
   url?: string;
-  /** PostgreSQL schema that holds the ledger tables (default `aishell_ledger`). */
+  /** PostgreSQL schema of the ledger tables (default `aishell_ledger`). */
   schema?: string;
   /** Signing key file; default `AISHELL_LEDGER_KEY`, else `<ledger path>.key` or `~/.aishell/ledger.key`. */
   keyPath?: string;

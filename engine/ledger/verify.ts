@@ -77,10 +77,10 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const MAX_TIME_WARNINGS = 5;
 
 /**
- * Reads every stored line once and checks, in order: that each line is canonical JSON with the
- * next seq, that each `prev` is the leaf hash of the line before it, that each in-ledger
- * checkpoint signs the Merkle root of the records before it, and that every head kept outside
- * the ledger is a prefix of it. Returns the report and the tree for proofs.
+ * Reads every stored line once and checks four things in order. Each line is canonical JSON with
+ * the next seq. Each `prev` is the leaf hash of the line before it. Each in-ledger checkpoint
+ * signs the Merkle root of the records before it. Every head kept outside the ledger is a prefix
+ * of it. Returns the report and the tree for proofs.
  */
 export async function verifyLedger(backend: LedgerBackend, input: VerifyInput): Promise<{ report: VerifyReport; tree?: MerkleTree }> {
   const scan = await scanLines(backend);
@@ -215,7 +215,7 @@ async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
       result.problems.push({
         code: 'out-of-order',
         seq: expected,
-        message: `line ${position + 1} holds seq ${record.seq} again, where seq ${expected} belongs: a record was duplicated or moved`,
+        message: `line ${position + 1} contains seq ${record.seq} again, where seq ${expected} belongs, so a record was duplicated or moved`,
       });
       sane = false;
     }
@@ -245,8 +245,8 @@ async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
     previous = { record, leaf, sane };
   }
 
-  // The last link cannot be resolved from the chain alone; an anchored copy of the last record
-  // may still tell which side changed, so the decision waits for the anchors.
+  // The chain alone cannot resolve the last link. An anchored copy of the last record may still
+  // tell which side changed, so the decision waits for the anchors.
   result.unresolvedTail = pending;
   return result;
 }
@@ -277,9 +277,10 @@ function collectSpecialRecord(record: LedgerRecord, result: ScanResult): void {
 }
 
 /**
- * Decides which record a broken link points to. Record j+1's prev does not match record j. If
- * restoring j+1's prev to the hash of j makes j+1 hash to what j+2 references, only j+1's prev
- * field changed; otherwise record j changed (its successor still holds its original hash).
+ * Decides which record a broken link points to, where record j+1's prev does not match record j.
+ * If restoring j+1's prev to the hash of j makes j+1 hash to what j+2 references, only j+1's prev
+ * field changed. Otherwise record j changed, because its successor still contains its original
+ * hash.
  */
 function resolveBreak(pending: PendingBreak, next: LedgerRecord | undefined, problems: VerifyProblem[], pendingLeaf?: Buffer): void {
   if (next && pendingLeaf && next.prev !== pendingLeaf.toString('hex')) {
@@ -288,7 +289,7 @@ function resolveBreak(pending: PendingBreak, next: LedgerRecord | undefined, pro
       problems.push({
         code: 'changed',
         seq: pending.record.seq,
-        message: `record seq ${pending.record.seq} was changed: its prev field no longer holds the hash of seq ${pending.previousSeq}`,
+        message: `record seq ${pending.record.seq} was changed: its prev field no longer contains the hash of seq ${pending.previousSeq}`,
       });
       return;
     }
@@ -307,7 +308,7 @@ interface Base {
   signers: VerifierKey[];
 }
 
-/** The compact range of pruned records, from the retention marker, or an empty one. */
+/** Reads the compact range of pruned records from the retention marker; empty without pruning. */
 function resolveBase(scan: ScanResult, problems: VerifyProblem[]): Base | undefined {
   if (scan.leaves.length === 0 || scan.firstSeq === 0) {
     return { range: new CompactRange(), signers: [] };
@@ -538,7 +539,7 @@ function checkExternalHead(
     return fail({
       code: 'diverged',
       seq: scan.firstSeq,
-      message: `${source} holds a checkpoint of ledger ${note.origin}, but this is ledger ${report.origin}: the ledger was replaced by another one`,
+      message: `${source} contains a checkpoint of ledger ${note.origin}, but this is ledger ${report.origin}, so the ledger was replaced by another one`,
     });
   }
   if (!findValidSigner(note, keysFor(signers, note.size))) {
@@ -549,7 +550,7 @@ function checkExternalHead(
     return fail({
       code: 'truncated',
       seq: report.size,
-      message: `the ledger has ${report.size} records but ${source} holds a signed checkpoint of size ${note.size}: records seq ${report.size}..${note.size - 1} are missing (truncated, or replaced by an older copy)`,
+      message: `the ledger has ${report.size} records but ${source} contains a signed checkpoint of size ${note.size}: records seq ${report.size}..${note.size - 1} are missing (truncated, or replaced by an older copy)`,
     });
   }
   if (note.size < tree.prunedSize) {
@@ -558,8 +559,8 @@ function checkExternalHead(
   }
 
   if (!tree.root(note.size).equals(note.root)) {
-    // The anchor shows only that something at or after the last matching head changed; a
-    // problem the chain check located exactly in that range is the better first bad seq.
+    // The anchor shows only that something at or after the last matching head changed. A problem
+    // that the chain check located exactly in that range is the better first bad seq.
     let goodUntil = lastMatchingHead(external.head.history ?? [], tree, scan);
     goodUntil = earliestProblem(report.problems, goodUntil, note.size) ?? goodUntil;
     return fail({
@@ -587,7 +588,7 @@ function earliestProblem(problems: VerifyProblem[], from: number, to: number): n
   return seqs.length > 0 ? Math.min(...seqs) : undefined;
 }
 
-/** The seq after the newest earlier anchored head that this copy still matches. */
+/** Returns the seq after the newest earlier anchored head that this copy still matches. */
 function lastMatchingHead(history: HeadSummary[], tree: Heads, scan: ScanResult): number {
   let good = scan.firstSeq;
   for (const head of history) {

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { Change } from '../diff/changes.js';
 import type { Engine } from '../config/types.js';
+import type { PlannedCredential } from '../credentials/types.js';
 import type { PlannedStatement } from '../provider.js';
 
 /**
@@ -46,6 +47,8 @@ export interface Plan {
   createdAt: string;
   configPath: string;
   targets: TargetPlan[];
+  /** Vault credentials that apply generates, rotates or repairs before changing the targets. */
+  credentials: PlannedCredential[];
   summary: PlanSummary;
 }
 

@@ -33,6 +33,7 @@ const PASSWORD_REASONS: Record<SetPassword['reason'], string> = {
   differs: 'the stored password differs from the declared one',
   missing: 'the role has no password',
   not_scram: 'the stored password is not a SCRAM-SHA-256 verifier',
+  rotate: 'its vault credential gets a new generated value',
 };
 
 /** Shows where a password comes from, never its value: `(from env:APP_PW)`. */

@@ -1,4 +1,5 @@
 import type { SecretRef, SourcePosition, SourceRef } from '../config/types.js';
+import type { PlannedCredential } from '../credentials/types.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { Change, ChangeKind } from '../diff/changes.js';
 import type { DefaultPrivilege, DesiredRole, Grant, Membership, ObjectRef, RoleAttributes } from '../model/types.js';
@@ -161,9 +162,14 @@ const plan: Shape = {
     createdAt: true,
     configPath: true,
     targets: true,
+    credentials: true,
     summary: true,
   }),
-  children: { targets: targetPlan, summary: { keys: keysOf<PlanSummary>({ create: true, update: true, delete: true }) } },
+  children: {
+    targets: targetPlan,
+    credentials: { keys: keysOf<PlannedCredential>({ name: true, action: true, reason: true, roles: true }) },
+    summary: { keys: keysOf<PlanSummary>({ create: true, update: true, delete: true }) },
+  },
 };
 
 /**

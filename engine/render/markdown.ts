@@ -1,5 +1,6 @@
 import { displayName } from '../model/names.js';
 import type { Plan, TargetPlan } from '../plan/types.js';
+import { credentialLines } from './credentials.js';
 import { renderChangeGroups } from './markdown-changes.js';
 import { codeSpan, escapeText } from './markdown-escape.js';
 import { diagnosticList, summaryTable } from './markdown-summary.js';
@@ -60,6 +61,10 @@ function renderAtDetail(plan: Plan, detail: Detail): string {
   if (leftOut) lines.push('', `> ${leftOut}`);
 
   if (plan.targets.length > 0) lines.push('', ...summaryTable(plan));
+  const credentials = plan.credentials ?? [];
+  if (credentials.length > 0) {
+    lines.push('', '### Vault credentials', '', ...credentialLines(credentials, codeSpan).map((line) => `- ${line}`));
+  }
   for (const target of plan.targets) lines.push(...renderTarget(target, detail));
   return `${lines.join('\n')}\n`;
 }

@@ -2,6 +2,7 @@ import { displayName } from '../model/names.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { Plan, TargetPlan } from '../plan/types.js';
 import { painter, type Paint, type Style } from './ansi.js';
+import { credentialLines } from './credentials.js';
 import { bySeverity, groupByDatabase } from './groups.js';
 import { printable } from './printable.js';
 import { summaryLines, unmanagedRolesSentence, type SummaryLine } from './summary.js';
@@ -60,6 +61,10 @@ function renderTarget(target: TargetPlan, paint: Paint, showSql: boolean): strin
 export function renderText(plan: Plan, options: TextOptions): string {
   const paint = painter(options.color);
   const lines: string[] = [];
+  const credentials = plan.credentials ?? [];
+  if (credentials.length > 0) {
+    lines.push(paint('bold', 'Vault credentials:'), ...credentialLines(credentials, printable).map((line) => `  ${line}`), '');
+  }
   for (const target of plan.targets) lines.push(...renderTarget(target, paint, options.showSql), '');
 
   for (const line of summaryLines(plan)) lines.push(paint(SUMMARY_STYLE[line.kind], line.text));

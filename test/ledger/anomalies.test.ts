@@ -25,7 +25,7 @@ class Stream {
     return seq;
   }
 
-  /** A quiet history: alice applies grants on weekdays at 10:00 UTC in October. */
+  /** Adds a quiet history: alice applies grants on weekdays at 10:00 UTC in October. */
   baseline(): this {
     for (let day = 1; day <= 20; day += 1) {
       const date = new Date(Date.UTC(2026, 9, day, 10));
@@ -38,9 +38,9 @@ class Stream {
   }
 }
 
-function change(what: string, outcome = 'ok', statements: string[] = []): LedgerRecordInput {
-  const operation = what.split(' ')[0];
-  return { kind: 'apply.change', target: 'prod/app', address: `prod/app: ${what}`, details: { operation, statements }, outcome };
+function change(description: string, outcome = 'ok', statements: string[] = []): LedgerRecordInput {
+  const operation = description.split(' ')[0];
+  return { kind: 'apply.change', target: 'prod/app', address: `prod/app: ${description}`, details: { operation, statements }, outcome };
 }
 
 function rules(stream: Stream) {
@@ -78,7 +78,7 @@ describe('anomaly rules', () => {
     const second = stream.add('2026-11-03T10:05:00Z', 'mallory', { kind: 'vault.read', target: 'vault:db', details: {}, outcome: 'ok' });
     expect(rules(stream)).toEqual([{ rule: 'new-actor', seqs: [first, second] }]);
 
-    // Without history nobody is new.
+    // Without history no actor counts as new.
     const fresh = new Stream();
     fresh.add('2026-11-03T10:00:00Z', 'mallory', change('grant SELECT on table public.e to app'));
     expect(rules(fresh)).toEqual([]);

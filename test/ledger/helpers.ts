@@ -35,7 +35,7 @@ export async function ledgerFixture(): Promise<LedgerFixture> {
   };
 }
 
-/** A small apply: one change per statement, then the summary. */
+/** Builds the records of a small apply: `count` grants, then the summary. */
 export function applyRecords(target: string, count: number, outcome = 'ok') {
   const changes = Array.from({ length: count }, (_, index) => ({
     kind: 'apply.change',
@@ -48,8 +48,8 @@ export function applyRecords(target: string, count: number, outcome = 'ok') {
 }
 
 /**
- * Compiles the project into a private directory under dist/ so that child processes can run
- * the ledger with plain node; returns the path of the compiled ledger module.
+ * Compiles the project into a private directory under dist/, so that child processes can run
+ * the ledger with plain node. Returns the path of the compiled ledger module.
  */
 export async function buildLedgerForWorkers(): Promise<{ modulePath: string; cleanup: () => Promise<void> }> {
   const { execFile } = await import('node:child_process');
@@ -58,8 +58,8 @@ export async function buildLedgerForWorkers(): Promise<{ modulePath: string; cle
   const root = join(import.meta.dirname, '..', '..');
   const outDir = join(root, 'dist', `ledger-test-${randomBytes(4).toString('hex')}`);
 
-  // tsc exits non-zero when another part of the tree has type errors but still emits; the
-  // import below fails clearly if the ledger itself was not emitted.
+  // tsc exits non-zero when another part of the tree has type errors, but it still emits. The
+  // worker's import fails clearly if the ledger itself was not emitted.
   await promisify(execFile)('npx', ['tsc', '-p', '.', '--outDir', outDir], { cwd: root }).catch(() => undefined);
   return {
     modulePath: join(outDir, 'engine', 'ledger', 'index.js'),

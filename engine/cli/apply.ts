@@ -66,6 +66,10 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     return 1;
   }
   if (!hasChanges(plan)) return 0;
+  if (plan.credentials?.length && !context.credentials) {
+    io.stderr.write('error: the plan rotates vault credentials, but the configuration declares none; nothing was applied\n');
+    return 1;
+  }
 
   if (!values['auto-approve']) {
     if (!io.stdin.isTTY) {
@@ -78,13 +82,25 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     }
   }
 
+  // A rotated credential's new value is pending in the vault until a database has committed it.
+  let committedTargets = 0;
   try {
+    await context.credentials?.beginApply(plan.credentials ?? [], context.config.password_policy);
     const { recordApply } = await import('./record.js');
-    const applied = await applyPlan(context, plan, { onTargetApplied: (result) => recordApply(context, io, result) });
+    const applied = await applyPlan(context, plan, {
+      onTargetApplied: async (result) => {
+        committedTargets += 1;
+        await recordApply(context, io, result);
+      },
+    });
+    await context.credentials?.finishApply(true);
     const count = applied.reduce((sum, target) => sum + target.changes.length, 0);
     io.stdout.write(`\nApply complete: ${count} change(s) made on ${applied.length} target(s).\n`);
     return 0;
   } catch (error) {
+    await context.credentials?.finishApply(committedTargets > 0).catch((finishError: unknown) => {
+      io.stderr.write(`error: could not finish the credential rotation: ${finishError instanceof Error ? finishError.message : String(finishError)}; the next plan repairs it\n`);
+    });
     if (error instanceof ApplyError) {
       io.stderr.write(
         `\nerror: apply failed, and every database of the failing target was rolled back\n  change: ${error.change.address}\n  statement: ${error.statement}\n  server: ${error.serverMessage}\n`,

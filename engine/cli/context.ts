@@ -1,5 +1,6 @@
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { SecurityConfig } from '../config/types.js';
+import type { CredentialManager } from '../credentials/manager.js';
 import { createSecretResolver, type SecretResolver } from '../secrets.js';
 import type { CommandIo } from './io.js';
 
@@ -7,6 +8,7 @@ export interface LoadedContext {
   config: SecurityConfig;
   configPath: string;
   secrets: SecretResolver;
+  credentials?: CredentialManager;
 }
 
 /** Prints diagnostics to stderr, errors and warnings alike. */
@@ -26,13 +28,21 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
   if (!result.config || hasErrors(result.diagnostics)) return null;
 
   const config = result.config;
-  const secrets = createSecretResolver(io.env, async () => {
+  const openVault = async () => {
     const { openVault } = await import('../vault/open.js');
     const { resolveVaultPath } = await import('../vault/location.js');
     const vaultPath = await resolveVaultPath({ configPath, env: io.env, cwd: io.cwd });
     return openVault({ path: vaultPath, env: io.env });
-  });
-  return { config, configPath, secrets };
+  };
+
+  // The credential manager resolves secrets too, so that a value being rotated is read from the
+  // pending slot; without declared credentials a plain resolver is enough.
+  if (Object.keys(config.credentials).length > 0) {
+    const { CredentialManager } = await import('../credentials/manager.js');
+    const credentials = new CredentialManager(config, io.env, openVault);
+    return { config, configPath, secrets: credentials, credentials };
+  }
+  return { config, configPath, secrets: createSecretResolver(io.env, openVault) };
 }
 
 /** The targets a command works on: those named with -t, or every target. */

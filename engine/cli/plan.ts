@@ -27,8 +27,9 @@ export async function renderPlan(plan: Plan, format: Format, io: CommandIo, show
   return (await import('../render/text.js')).renderText(plan, { color, showSql });
 }
 
+/** True when apply would change a database or a vault credential. */
 export function hasChanges(plan: Plan): boolean {
-  return plan.targets.some((target) => target.changes.length > 0);
+  return plan.targets.some((target) => target.changes.length > 0) || (plan.credentials?.length ?? 0) > 0;
 }
 
 export async function runPlan(args: string[], io: CommandIo): Promise<number> {

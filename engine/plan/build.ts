@@ -8,6 +8,7 @@ import type { PasswordStatus } from '../diff/roles.js';
 import { buildDesiredState, type SourcedDiagnostic } from '../model/desired.js';
 import type { ActualState, DesiredState } from '../model/types.js';
 import type { ProviderSession } from '../provider.js';
+import type { CredentialManager } from '../credentials/manager.js';
 import type { SecretResolver } from '../secrets.js';
 import { fingerprint } from './fingerprint.js';
 import { orderChanges } from './order.js';
@@ -18,6 +19,8 @@ export interface PlanContext {
   config: SecurityConfig;
   configPath: string;
   secrets: SecretResolver;
+  /** Declared vault credentials and their rotation; absent when the file declares none. */
+  credentials?: CredentialManager;
 }
 
 const ACTIONS: Record<'+' | '~' | '-', PlannedChange['action']> = { '+': 'create', '~': 'update', '-': 'delete' };
@@ -45,7 +48,7 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
   const actual = await session.inspect();
   const built = buildDesiredState(config, targetName, session.primaryDatabase);
 
-  const passwordCheck = await checkPasswords(session, built.desired, actual, context.secrets);
+  const passwordCheck = await checkPasswords(session, targetName, built.desired, actual, context);
   const result = diff({
     target: targetName,
     desired: built.desired,
@@ -105,28 +108,51 @@ function locate(context: PlanContext, diagnostic: SourcedDiagnostic): Diagnostic
 
 /**
  * Compares each declared password of an existing role with its stored SCRAM verifier, so that a
- * password that already matches is not set again and the second plan stays empty.
+ * password that already matches is not set again and the second plan stays empty. A password from
+ * a credential due for rotation is marked to be set to a new generated value; during an
+ * interrupted rotation, both the pending and the current value count as a match.
  */
 async function checkPasswords(
   session: ProviderSession,
+  targetName: string,
   desired: DesiredState,
   actual: ActualState,
-  secrets: SecretResolver,
+  context: PlanContext,
 ): Promise<{ statuses: Map<string, PasswordStatus>; diagnostics: Diagnostic[] }> {
   const statuses = new Map<string, PasswordStatus>();
   const existing = new Map(actual.roles.map((role) => [role.name, role]));
+  const credentials = context.credentials;
   const unreadable: string[] = [];
 
   for (const role of desired.roles) {
+    if (!role.password) continue;
+    credentials?.noteRole(role.password, `${targetName}: ${role.name}`);
     const current = existing.get(role.name);
-    if (!role.password || !current) continue;
+    if (!current) continue;
+
+    if (credentials?.needsNewValue(role.password)) {
+      statuses.set(role.name, 'rotate');
+      continue;
+    }
     if (current.password.kind === 'unreadable') {
       statuses.set(role.name, 'unknown');
       unreadable.push(role.name);
       continue;
     }
-    const value = await secrets.resolve(role.password, `password of role ${role.name}`);
-    statuses.set(role.name, session.checkPassword(value, current.password));
+
+    const purpose = `password of role ${role.name}`;
+    const candidates = credentials
+      ? await credentials.candidates(role.password, purpose)
+      : [{ value: await context.secrets.resolve(role.password, purpose), pending: false }];
+    let status: PasswordStatus = 'differs';
+    for (const candidate of candidates) {
+      status = session.checkPassword(candidate.value, current.password);
+      if (status !== 'differs') {
+        if (status === 'match' && candidate.pending && role.password.kind === 'vault') credentials?.notePendingTaken(role.password.name);
+        break;
+      }
+    }
+    statuses.set(role.name, status);
   }
 
   const diagnostics: Diagnostic[] = [];

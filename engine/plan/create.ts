@@ -10,6 +10,7 @@ import { aishellVersion } from '../version.js';
  * error diagnostic in its own section and does not hide the others.
  */
 export async function createPlan(context: PlanContext, targetNames: string[]): Promise<Plan> {
+  await context.credentials?.assess();
   const targets: TargetPlan[] = [];
   for (const name of targetNames) {
     let session: ProviderSession | undefined;
@@ -29,6 +30,7 @@ export async function createPlan(context: PlanContext, targetNames: string[]): P
     createdAt: new Date().toISOString(),
     configPath: context.configPath,
     targets,
+    credentials: context.credentials?.planned() ?? [],
     summary: summarise(targets),
   };
 }

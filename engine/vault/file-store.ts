@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { VaultError } from './errors.js';
@@ -69,6 +69,8 @@ export async function withWriteLock<T>(path: string, work: (assertHeld: () => vo
     );
   }
 
+  await removeStaleTemporaries(path);
+
   const assertHeld = () => {
     if (compromised) {
       throw new VaultError('LOCKED', `lost the lock on ${path}: ${compromised.message}; nothing was written`);
@@ -119,6 +121,20 @@ export async function writeFileAtomic(
   }
 
   await syncDirectory(directory);
+}
+
+/**
+ * Deletes temporary files that a writer killed mid-save left behind. Writers create them only
+ * while holding the lock, so any that exist when the lock is taken are abandoned.
+ */
+async function removeStaleTemporaries(path: string): Promise<void> {
+  const directory = dirname(path);
+  const prefixes = [`.${basename(path)}.tmp-`, `${basename(backupPath(path))}.tmp-`];
+  for (const name of await readdir(directory)) {
+    if (prefixes.some((prefix) => name.startsWith(prefix))) {
+      await unlink(join(directory, name)).catch(() => undefined);
+    }
+  }
 }
 
 /** Path of the previous generation kept by every save. */

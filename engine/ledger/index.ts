@@ -13,11 +13,12 @@ export type { VerifyProblem, VerifyReport, AnchorResult } from './verify.js';
 export {
   FileCheckpointStore,
   SecretStoreCheckpointStore,
+  mergeHead,
   type AnchoredHead,
   type CheckpointStore,
   type HeadSummary,
 } from './anchors.js';
-export { FileKeyStore, SecretStoreKeyStore, type KeyStore, type SecretStore } from './keys.js';
+export { FileKeyStore, SecretStoreKeyStore, vaultSecretStore, type KeyStore, type SecretStore, type VaultLike } from './keys.js';
 export { LedgerError, type LedgerErrorCode } from './errors.js';
 export { detectActor, detectCi, describeActor } from './actor.js';
 export { maskSecrets, maskSqlSecrets, MASK } from './redact.js';

@@ -23,6 +23,26 @@ export interface SecretStore {
   put(name: string, value: string): Promise<void>;
 }
 
+/** The vault methods the adapter needs; structural, so this module does not load the vault. */
+export interface VaultLike {
+  has(name: string): Promise<boolean>;
+  get(name: string, options?: { reason?: string }): Promise<string>;
+  put(name: string, value: string, options?: { reason?: string }): Promise<unknown>;
+}
+
+/**
+ * Adapts an unlocked vault to a SecretStore. Reads and writes carry the reason `audit ledger`,
+ * so that the vault's own access records show why the ledger touched the entry.
+ */
+export function vaultSecretStore(vault: VaultLike): SecretStore {
+  return {
+    get: async (name) => ((await vault.has(name)) ? vault.get(name, { reason: 'audit ledger' }) : undefined),
+    put: async (name, value) => {
+      await vault.put(name, value, { reason: 'audit ledger' });
+    },
+  };
+}
+
 export function signingKeyFromPrivate(privateKey: KeyObject): SigningKey {
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new LedgerError('LEDGER_KEY', `the ledger signing key must be Ed25519, not ${privateKey.asymmetricKeyType ?? 'unknown'}`);

@@ -249,6 +249,32 @@ describe('vault CLI', () => {
     expect((await runCli(['list'], { env: noPathEnv, cwd: elsewhere })).stderr).toContain(join(dir, '.aishell', 'vault'));
   });
 
+  it('requires the key file chosen at init', async () => {
+    const keyFile = join(dir, 'vault.key');
+    await writeFile(keyFile, 'random key file contents 1f9e7c', { mode: 0o600 });
+    expectOk(await runCli(['init', '--key-file', keyFile], { env }));
+
+    const without = await runCli(['list'], { env });
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('requires a key file');
+    expectOk(await runCli(['list', '--key-file', keyFile], { env }));
+
+    const newKeyFile = join(dir, 'new.key');
+    await writeFile(newKeyFile, 'another key file 7a21', { mode: 0o600 });
+    const newEnv = { ...env, AISHELL_VAULT_NEW_PASSWORD: 'the new master password' };
+    expectOk(await runCli(['change-password', '--key-file', keyFile, '--new-key-file', newKeyFile], { env: newEnv }));
+    const passwordEnv = { ...env, AISHELL_VAULT_PASSWORD: 'the new master password' };
+    expect((await runCli(['list', '--key-file', keyFile], { env: passwordEnv })).stderr).toContain('wrong password or key file');
+    expectOk(await runCli(['list', '--key-file', newKeyFile], { env: passwordEnv }));
+  });
+
+  it('prefers --vault-path over the environment', async () => {
+    const other = join(dir, 'other-vault');
+    expectOk(await runCli(['init', '--vault-path', other], { env }));
+    expectOk(await runCli(['store', 'only-in-other', '--stdin', '--vault-path', other], { env, stdin: 'v' }));
+    expect((await runCli(['list'], { env })).stderr).toContain(`no vault at ${path}`);
+  });
+
   it('rejects unknown commands and options', async () => {
     expect((await runCli(['frobnicate'], { env })).stderr).toContain('unknown vault command "frobnicate"');
     const unknown = await runCli(['list', '--value=s3cr3t'], { env });

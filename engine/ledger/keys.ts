@@ -7,11 +7,11 @@ import { computeKeyId, defaultKeyName, rawPublicKey, type SigningKey } from './c
 import { LedgerError } from './errors.js';
 
 /**
- * Where the checkpoint signing key lives. The key file is the default; the vault implements the
- * same interface so that the key never sits in a plain file.
+ * Storage of the checkpoint signing key. The key file is the default. The vault implements the
+ * same interface, so that the key never sits in a plain file.
  */
 export interface KeyStore {
-  /** Where the key is, for messages, such as `key file /home/ci/.aishell/ledger.key`. */
+  /** Description of the key's location for messages, such as `key file /home/ci/.aishell/ledger.key`. */
   readonly description: string;
   /** Loads the key, creating and storing a new Ed25519 key the first time. */
   loadOrCreate(): Promise<SigningKey>;
@@ -157,8 +157,8 @@ export class SecretStoreKeyStore implements KeyStore {
   async loadOrCreate(): Promise<SigningKey> {
     let pem = await this.store.get(this.entry);
     if (pem === undefined) {
-      // NOTE: two processes creating the key at once would each store one; the vault's own
-      // check-and-set is what makes this safe, and this interface does not expose it yet.
+      // NOTE: two processes creating the key at once would each store one. The vault's
+      // check-and-set would make this safe, but this interface does not expose it yet.
       pem = newPrivateKeyPem();
       await this.store.put(this.entry, pem);
     }

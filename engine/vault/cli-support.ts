@@ -163,7 +163,11 @@ export async function readValue(
       throw new VaultError('INVALID_ARGUMENT', `cannot read value file ${values['from-file']}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   } else if (canPrompt(io)) {
+    // A typo in a hidden value would go unnoticed, so the value is asked for twice.
     text = await promptHidden(io, `Value for ${name}: `);
+    if ((await promptHidden(io, `Repeat the value for ${name}: `)) !== text) {
+      throw new VaultError('INVALID_ARGUMENT', `the two values entered for "${name}" differ; nothing was stored`);
+    }
   } else {
     throw new VaultError('INVALID_ARGUMENT', `no value for "${name}": pass --stdin or --from-file FILE, or run on a terminal to be prompted`);
   }

@@ -101,9 +101,13 @@ export async function runVaultCommand(
   options: { onAccess?: (event: AccessEvent) => void } = {},
 ): Promise<number> {
   const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    io.stderr.write(VAULT_HELP);
+    return 1;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(VAULT_HELP);
-    return name === undefined ? 1 : 0;
+    return 0;
   }
 
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

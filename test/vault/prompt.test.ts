@@ -67,6 +67,29 @@ describe('vault hidden prompt', () => {
     }
   });
 
+  it('asks for a stored value twice', async () => {
+    const temp = await makeTempVault();
+    try {
+      const script = join(temp.dir, 'child.mjs');
+      await writeFile(script, CHILD);
+      const cli = build.entry.replace(/index\.js$/, 'cli.js');
+      const env = { ...temp.env, PATH: process.env.PATH, TERM: 'dumb', AISHELL_VAULT_PATH: temp.path, AISHELL_VAULT_PASSWORD: PASSWORD };
+
+      const stored = await runOnTerminal(script, [cli, 'store', 'typed'], env, ['typed-secret-1', 'typed-secret-1']);
+      expect(stored.code, stored.output).toBe(0);
+      expect(stored.output).toContain('Repeat the value for typed: ');
+      expect(stored.output).not.toContain('typed-secret-1');
+      expect(await temp.vault.get('typed')).toBe('typed-secret-1');
+
+      const mismatch = await runOnTerminal(script, [cli, 'store', 'typo'], env, ['first-try', 'second-try']);
+      expect(mismatch.code).toBe(1);
+      expect(mismatch.output).toContain('differ; nothing was stored');
+      expect(await temp.vault.has('typo')).toBe(false);
+    } finally {
+      await temp.cleanup();
+    }
+  });
+
   it('fails clearly on a wrong typed password', async () => {
     const temp = await makeTempVault();
     try {

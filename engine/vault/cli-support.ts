@@ -134,10 +134,10 @@ export function promptHidden(io: CommandIo, question: string): Promise<string> {
 }
 
 /** Prompts twice for a new secret and rejects a mismatch. */
-export async function promptNew(io: CommandIo, what: string): Promise<string> {
-  const first = await promptHidden(io, `New ${what}: `);
-  const second = await promptHidden(io, `Repeat the new ${what}: `);
-  if (first !== second) throw new VaultError('INVALID_ARGUMENT', `the two ${what} entries differ; nothing was changed`);
+export async function promptNew(io: CommandIo, secretKind: string): Promise<string> {
+  const first = await promptHidden(io, `New ${secretKind}: `);
+  const second = await promptHidden(io, `Repeat the new ${secretKind}: `);
+  if (first !== second) throw new VaultError('INVALID_ARGUMENT', `the two ${secretKind} entries differ; nothing was changed`);
   return first;
 }
 

@@ -65,7 +65,11 @@ export function renderText(plan: Plan, options: TextOptions): string {
   if (credentials.length > 0) {
     lines.push(paint('bold', 'Vault credentials:'), ...credentialLines(credentials, printable).map((line) => `  ${line}`), '');
   }
-  for (const target of plan.targets) lines.push(...renderTarget(target, paint, options.showSql), '');
+  for (const target of plan.targets) {
+    // A loop, not push(...lines): spreading the lines of 100,000 changes overflows the call stack.
+    for (const line of renderTarget(target, paint, options.showSql)) lines.push(line);
+    lines.push('');
+  }
 
   for (const line of summaryLines(plan)) lines.push(paint(SUMMARY_STYLE[line.kind], line.text));
   return `${lines.join('\n')}\n`;

@@ -1,4 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -6,7 +8,7 @@ import type { CommandIo } from '../cli/io.js';
 import { findAnomalies } from './anomalies.js';
 import { LedgerError } from './errors.js';
 import { csvHeader, csvRow } from './export.js';
-import { parseDuration, parseTime } from './filter.js';
+import { matchesFilter, parseDuration, parseTime } from './filter.js';
 import type { Ledger } from './ledger.js';
 import { openLedger } from './open.js';
 import { renderAnomalies, renderRecordLine, renderRecordFull, renderSummary, renderVerify } from './cli-format.js';
@@ -224,30 +226,56 @@ async function runShow(context: Context): Promise<number> {
   throw new LedgerError('LEDGER_CONFIG', `record seq ${seq} not found in ${context.ledger.location}`);
 }
 
+/**
+ * Writes the export record by record, so memory stays bounded by one record whatever the ledger
+ * size; only `--limit` keeps its window of N records in memory.
+ */
 async function runExport(context: Context): Promise<number> {
-  const records = await context.ledger.read(filterFrom(context));
-  let text: string;
-  if (context.values.format === 'csv') {
-    text = csvHeader() + records.map(csvRow).join('');
+  const filter = filterFrom(context);
+  const csv = context.values.format === 'csv';
+  const out = context.values.out ? createWriteStream(resolve(context.io.cwd, context.values.out), { mode: 0o600 }) : undefined;
+  const write = async (text: string) => {
+    if (!out) {
+      context.io.stdout.write(text);
+    } else if (!out.write(text)) {
+      await once(out, 'drain');
+    }
+  };
+
+  const records: AsyncIterable<LedgerRecord> | LedgerRecord[] =
+    filter.limit === undefined ? matching(context.ledger.records(), filter) : await context.ledger.read(filter);
+
+  let count = 0;
+  if (csv) {
+    await write(csvHeader());
+    for await (const record of records) {
+      await write(csvRow(record));
+      count += 1;
+    }
   } else {
+    await write(`{\n  "ledger": ${JSON.stringify(context.ledger.location)},\n  "exported": "${context.now.toISOString()}",\n  "records": [`);
+    for await (const record of records) {
+      await write(`${count === 0 ? '' : ','}\n    ${JSON.stringify(record)}`);
+      count += 1;
+    }
     const latest = await context.ledger.latestCheckpoint();
-    const document = {
-      ledger: context.ledger.location,
-      exported: context.now.toISOString(),
-      records,
-      checkpoint: latest ? { seq: latest.seq, size: latest.checkpoint.size, note: latest.checkpoint.note } : null,
-    };
-    text = `${JSON.stringify(document, null, 2)}\n`;
+    const checkpoint = latest ? { seq: latest.seq, size: latest.checkpoint.size, note: latest.checkpoint.note } : null;
+    await write(`${count === 0 ? '' : '\n  '}],\n  "checkpoint": ${JSON.stringify(checkpoint)}\n}\n`);
   }
 
-  if (context.values.out) {
-    // NOTE: the export is built in memory; a ledger of millions of records needs a streaming writer.
-    await writeFile(resolve(context.io.cwd, context.values.out), text, { mode: 0o600 });
-    context.io.stderr.write(`exported ${records.length} records to ${context.values.out}\n`);
-  } else {
-    context.io.stdout.write(text);
+  if (out) {
+    await new Promise<void>((resolvePromise, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolvePromise())));
+    context.io.stderr.write(`exported ${count} records to ${context.values.out}\n`);
   }
   return 0;
+}
+
+async function* matching(records: AsyncIterable<LedgerRecord>, filter: RecordFilter): AsyncIterable<LedgerRecord> {
+  for await (const record of records) {
+    if (matchesFilter(record, filter)) {
+      yield record;
+    }
+  }
 }
 
 function periodStart(context: Context): Date {

@@ -5,7 +5,10 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { CommandIo } from '../../engine/cli/io.js';
+import { canonicalJson } from '../../engine/ledger/canonical.js';
 import { runAuditCommand } from '../../engine/ledger/cli.js';
+import type { LedgerRecord } from '../../engine/ledger/index.js';
+import { CompactRange, leafHash } from '../../engine/ledger/merkle.js';
 import { applyRecords, ledgerFixture, type LedgerFixture } from './helpers.js';
 
 let fixture: LedgerFixture;
@@ -142,9 +145,20 @@ describe('aishell audit', () => {
     const out = join(fixture.dir, 'export.json');
     const result = await audit('export', '--out', out);
     expect(result.code).toBe(0);
-    const document = JSON.parse(await readFile(out, 'utf8')) as { records: unknown[]; checkpoint: { note: string; seq: number } };
+    const document = JSON.parse(await readFile(out, 'utf8')) as { records: LedgerRecord[]; checkpoint: { note: string; seq: number } };
     expect(document.records).toHaveLength((await fixture.lines()).length);
     expect(document.checkpoint.note).toContain('aishell.ledger/');
+
+    // Re-encoding the exported records gives back the hashed bytes, so the export still verifies.
+    const range = new CompactRange();
+    document.records.slice(0, document.checkpoint.seq).forEach((record, index) => {
+      const line = canonicalJson(record);
+      if (index > 0) {
+        expect(record.prev).toBe(leafHash(canonicalJson(document.records[index - 1])).toString('hex'));
+      }
+      range.append(leafHash(line));
+    });
+    expect(range.root().toString('base64')).toBe(document.checkpoint.note.split('\n')[2]);
   });
 
   it('summary counts events, failures, drift and vault reads', async () => {

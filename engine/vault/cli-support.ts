@@ -99,10 +99,11 @@ export function promptHidden(io: CommandIo, question: string): Promise<string> {
     return Promise.reject(new VaultError('MISSING_CREDENTIAL', 'cannot prompt: standard input is not a terminal'));
   }
   const input = io.stdin as ReadStream;
-  io.stderr.write(question);
+  // Echo goes off before the question appears, so a fast typist's first keys are not echoed.
   input.setRawMode(true);
   input.setEncoding('utf8');
   input.resume();
+  io.stderr.write(question);
 
   return new Promise((resolve, reject) => {
     let characters: string[] = [];

@@ -99,17 +99,53 @@ function bitCount(n: number): number {
   return count;
 }
 
+/** Leaf hashes by index; a plain `Buffer[]` qualifies. */
+export interface LeafList {
+  readonly length: number;
+  at(index: number): Buffer | undefined;
+}
+
+/**
+ * Leaf hashes packed into one growing buffer: a million leaves take 32 MB instead of a million
+ * small Buffer objects.
+ */
+export class LeafStore implements LeafList {
+  private data = Buffer.alloc(32 * 1024);
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(hash: Buffer): void {
+    if ((this.count + 1) * 32 > this.data.length) {
+      const grown = Buffer.alloc(this.data.length * 2);
+      this.data.copy(grown);
+      this.data = grown;
+    }
+    hash.copy(this.data, this.count * 32);
+    this.count += 1;
+  }
+
+  at(index: number): Buffer | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      return undefined;
+    }
+    return this.data.subarray(index * 32, index * 32 + 32);
+  }
+}
+
 /**
  * A tree over leaf hashes whose first `base.size` leaves may be gone (retention pruning): those
  * are represented only by the compact range at that size. Any subtree that is not entirely
  * inside the pruned prefix can still be hashed, so proofs for later leaves and sizes still work.
  */
 export class MerkleTree {
-  private readonly leaves: Buffer[];
+  private readonly leaves: LeafList;
   private readonly baseSize: number;
   private readonly baseNodes = new Map<string, Buffer>();
 
-  constructor(leaves: Buffer[], base?: CompactRange) {
+  constructor(leaves: LeafList, base?: CompactRange) {
     this.leaves = leaves;
     this.baseSize = base?.size ?? 0;
 
@@ -152,7 +188,7 @@ export class MerkleTree {
       if (start < this.baseSize) {
         throw new LedgerError('LEDGER_PROOF', `leaf ${start} was pruned, so no proof can use it`);
       }
-      return this.leaves[start - this.baseSize];
+      return this.leaves.at(start - this.baseSize) as Buffer;
     }
 
     const k = splitPoint(end - start);

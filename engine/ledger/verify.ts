@@ -2,7 +2,7 @@ import type { AnchoredHead, HeadSummary } from './anchors.js';
 import type { LedgerBackend } from './backend.js';
 import { canonicalJson } from './canonical.js';
 import { findValidSigner, parseCheckpoint, parseVerifierKey, type Checkpoint, type VerifierKey } from './checkpoint.js';
-import { CompactRange, MerkleTree, leafHash } from './merkle.js';
+import { CompactRange, LeafStore, MerkleTree, leafHash } from './merkle.js';
 import { GENESIS_PREV, decodeLine } from './records.js';
 import type { LedgerRecord } from './types.js';
 
@@ -145,7 +145,7 @@ export async function verifyLedger(backend: LedgerBackend, input: VerifyInput): 
 interface ScanResult {
   origin?: string;
   firstSeq: number;
-  leaves: Buffer[];
+  leaves: LeafStore;
   /** The record at each position, or undefined where the line did not parse. */
   checkpoints: CheckpointEntry[];
   signerRecords: CheckpointEntry[];
@@ -166,7 +166,7 @@ interface PendingBreak {
 async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
   const result: ScanResult = {
     firstSeq: 0,
-    leaves: [],
+    leaves: new LeafStore(),
     checkpoints: [],
     signerRecords: [],
     pruneMarkers: [],
@@ -384,7 +384,7 @@ class Heads {
 
   constructor(
     base: CompactRange,
-    private readonly leaves: Buffer[],
+    private readonly leaves: LeafStore,
     sizes: Iterable<number>,
   ) {
     this.prunedSize = base.size;
@@ -399,7 +399,7 @@ class Heads {
         next += 1;
       }
       if (index < leaves.length) {
-        range.append(leaves[index]);
+        range.append(leaves.at(index) as Buffer);
       }
     }
   }
@@ -417,7 +417,7 @@ class Heads {
   }
 
   leafHex(seq: number): string | undefined {
-    return this.leaves[seq - this.prunedSize]?.toString('hex');
+    return this.leaves.at(seq - this.prunedSize)?.toString('hex');
   }
 }
 

@@ -14,6 +14,7 @@ import {
 import { capabilitiesFor } from './capabilities.js';
 import { connectPglite, connectServer, type SqlClient } from './client.js';
 import { inspect, inspectServer } from './inspect.js';
+import { quoteIdent } from './quote.js';
 import { scramVerifier, verifyScram } from './scram.js';
 import { statementsFor, type Statement } from './statements.js';
 
@@ -135,6 +136,13 @@ async function executeInTransactions(
   }
   const hash = (ref: SecretRef) => scramVerifier(secrets.get(`${ref.kind}:${ref.name}`)!);
 
+  // In a target with several databases, another database's connection sees a role only once
+  // its CREATE ROLE has committed, so new roles are committed first and dropped again on failure.
+  const multiDatabase = clients.size > 1;
+  const created = multiDatabase ? await createRolesFirst(clients.get(primary)!, changes, hash, onStatement) : [];
+  // DROP ROLE checks dependencies in every database, so it runs after their transactions commit.
+  const deferred: { change: Change; statement: Statement }[] = [];
+
   const open = new Set<string>();
   const clientFor = async (database: string | null) => {
     const name = database ?? primary;
@@ -150,14 +158,20 @@ async function executeInTransactions(
   try {
     await clientFor(primary);
     for (const change of changes) {
+      if (multiDatabase && change.kind === 'create_role') continue;
       for (const statement of statementsFor(change, hash)) {
+        if (multiDatabase && change.kind === 'drop_role' && statement.database === null) {
+          deferred.push({ change, statement });
+          continue;
+        }
         await runStatement(await clientFor(statement.database), change, statement);
         onStatement?.(change, { database: statement.database, sql: statement.display });
       }
     }
-    for (const name of open) await clients.get(name)!.query('COMMIT');
+    await commitAll(primary, clients, open, deferred, onStatement);
   } catch (error) {
     for (const name of open) await clients.get(name)!.query('ROLLBACK').catch(() => undefined);
+    await dropCreatedRoles(clients.get(primary)!, created);
     throw error;
   }
 }
@@ -169,5 +183,65 @@ async function runStatement(client: SqlClient, change: Change, statement: Statem
     // The server's message can quote the statement, so it is reported against the masked form.
     const message = error instanceof Error ? error.message : String(error);
     throw new ApplyError(change, statement.display, message);
+  }
+}
+
+/**
+ * Commits each secondary database, then runs the deferred DROP ROLE statements and commits the
+ * primary database. Every statement has run by then, so a failure here is rare.
+ * NOTE: the commits are not atomic across databases: a DROP ROLE that fails here leaves the
+ * secondary databases committed. Two-phase commit would need max_prepared_transactions > 0.
+ */
+async function commitAll(
+  primary: string,
+  clients: Map<string, SqlClient>,
+  open: Set<string>,
+  deferred: { change: Change; statement: Statement }[],
+  onStatement?: StatementListener,
+): Promise<void> {
+  for (const name of [...open].filter((each) => each !== primary)) {
+    await clients.get(name)!.query('COMMIT');
+    open.delete(name);
+  }
+  const primaryClient = clients.get(primary)!;
+  for (const { change, statement } of deferred) {
+    await runStatement(primaryClient, change, statement);
+    onStatement?.(change, { database: statement.database, sql: statement.display });
+  }
+  if (open.has(primary)) {
+    await primaryClient.query('COMMIT');
+    open.delete(primary);
+  }
+}
+
+/** Creates the plan's new roles in a transaction of their own and returns their names. */
+async function createRolesFirst(
+  client: SqlClient,
+  changes: Change[],
+  hash: (ref: SecretRef) => string,
+  onStatement?: StatementListener,
+): Promise<string[]> {
+  const creates = changes.filter((change) => change.kind === 'create_role');
+  if (creates.length === 0) return [];
+  await client.query('BEGIN');
+  try {
+    for (const change of creates) {
+      for (const statement of statementsFor(change, hash)) {
+        await runStatement(client, change, statement);
+        onStatement?.(change, { database: statement.database, sql: statement.display });
+      }
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return creates.map((change) => change.role.name);
+}
+
+/** Undoes createRolesFirst after a later failure; the roles own nothing, because all else rolled back. */
+async function dropCreatedRoles(client: SqlClient, roles: string[]): Promise<void> {
+  for (const role of roles) {
+    await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`).catch(() => undefined);
   }
 }

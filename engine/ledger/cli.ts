@@ -227,8 +227,8 @@ async function runShow(context: Context): Promise<number> {
 }
 
 /**
- * Writes the export record by record, so memory stays bounded by one record whatever the ledger
- * size; only `--limit` keeps its window of N records in memory.
+ * Writes the export record by record, so memory stays bounded whatever the ledger size. Only
+ * `--limit` keeps its window of N records in memory.
  */
 async function runExport(context: Context): Promise<number> {
   const filter = filterFrom(context);
@@ -357,7 +357,7 @@ async function runCheckpoint(context: Context): Promise<number> {
     }
   }
   for (const failure of result.failed) {
-    context.io.stderr.write(`error: could not store the checkpoint in ${failure.store}: ${failure.error}\n`);
+    context.io.stderr.write(`error: failed to store the checkpoint in ${failure.store}: ${failure.error}\n`);
   }
   return result.failed.length > 0 ? 1 : 0;
 }

@@ -200,7 +200,7 @@ export class MerkleTree {
     return this.subtreeHash(0, size);
   }
 
-  /** The compact range of the first `size` leaves, which lets a later tree continue from it. */
+  /** Returns the compact range of the first `size` leaves, from which a later tree can continue. */
   compactRange(size: number): CompactRange {
     this.checkSize(size);
     const nodes: Buffer[] = [];

@@ -1,8 +1,9 @@
-import type { SecretRef } from './config/types.js';
+import type { SecretRef, SecurityConfig } from './config/types.js';
 import type { Change } from './diff/changes.js';
 import type { PrivilegeLists } from './diff/expand.js';
 import type { PasswordStatus } from './diff/roles.js';
-import type { ActualState, StoredPassword } from './model/types.js';
+import type { SourcedDiagnostic } from './model/desired.js';
+import type { ActualState, Policy, RoleSetting, ServerSetting, StoredPassword } from './model/types.js';
 
 /** Where and how to reach one target, with its connection password already resolved. */
 export interface ConnectOptions {
@@ -19,6 +20,34 @@ export interface ConnectOptions {
 export interface PlannedStatement {
   database: string | null;
   sql: string;
+  /** Runs after every database transaction has committed, such as ALTER SYSTEM. */
+  outsideTransaction?: boolean;
+}
+
+/** Declared values that the server must canonicalise before diff compares them. */
+export interface NormaliseInput {
+  policies: Policy[];
+  roleSettings: RoleSetting[];
+}
+
+/**
+ * The same values in the server's own form. A value the server rejected is left out and reported
+ * as an error diagnostic with the server's message.
+ */
+export interface NormaliseResult {
+  policies: Policy[];
+  roleSettings: RoleSetting[];
+  diagnostics: SourcedDiagnostic[];
+}
+
+/**
+ * What the engine-wide audit and encryption sections mean on one engine: the server parameters
+ * and role settings to converge, and findings that a database connection cannot change.
+ */
+export interface ServerPolicy {
+  serverSettings: ServerSetting[];
+  roleSettings: RoleSetting[];
+  diagnostics: SourcedDiagnostic[];
 }
 
 /** Why an apply stopped: the change and the statement that failed, and the server's message. */
@@ -30,6 +59,23 @@ export class ApplyError extends Error {
   ) {
     super(`${change.address}\n  statement: ${statement}\n  error: ${serverMessage}`);
     this.name = 'ApplyError';
+  }
+}
+
+/**
+ * A server setting that failed after the database transactions had committed: those changes
+ * stay, and the settings from `change` on were not applied.
+ */
+export class ServerSettingError extends Error {
+  constructor(
+    readonly change: Change,
+    readonly statement: string,
+    readonly serverMessage: string,
+  ) {
+    super(
+      `${change.address}\n  statement: ${statement}\n  error: ${serverMessage}\n  the changes made in transactions were committed before this server setting ran; fix the cause and run plan again to apply the remaining settings`,
+    );
+    this.name = 'ServerSettingError';
   }
 }
 
@@ -46,6 +92,10 @@ export interface ProviderSession {
   readonly queryCount: number;
 
   inspect(): Promise<ActualState>;
+  /** Canonicalises declared policy expressions and role setting values by asking the server. */
+  normalise(input: NormaliseInput): Promise<NormaliseResult>;
+  /** Maps the audit and encryption sections onto this engine, given the inspected state. */
+  serverPolicy(config: SecurityConfig, actual: ActualState): ServerPolicy;
   checkPassword(password: string, stored: StoredPassword): PasswordStatus;
   /** The statements of a change as plans show them: passwords masked. */
   describe(change: Change): PlannedStatement[];
@@ -53,7 +103,9 @@ export interface ProviderSession {
   lock(): Promise<void>;
   /**
    * Runs the changes, one transaction per database, and commits only when every statement of
-   * every database succeeded; otherwise rolls every database back and throws ApplyError.
+   * every database succeeded; otherwise rolls every database back and throws ApplyError. Changes
+   * that cannot run in a transaction (server settings) run after the commits; when one of them
+   * fails, ServerSettingError reports that the transactions were already committed.
    */
   execute(changes: Change[], resolveSecret: (ref: SecretRef) => Promise<string>, onStatement?: StatementListener): Promise<void>;
   close(): Promise<void>;

@@ -132,14 +132,25 @@ function normalizeRole(raw: Raw): RoleConfig {
   const memberships = normalizeMemberships(raw.member_of);
   if (memberships) role.member_of = memberships;
 
-  if (isMapping(raw.settings)) {
-    const settings = Object.create(null) as Record<string, string>;
-    for (const [name, value] of Object.entries(raw.settings)) {
-      if (['string', 'number', 'boolean'].includes(typeof value)) settings[name] = String(value);
+  if (isMapping(raw.settings)) role.settings = normalizeSettings(raw.settings);
+  if (isMapping(raw.settings_in)) {
+    const byDatabase = Object.create(null) as Record<string, Record<string, string>>;
+    for (const [database, settings] of Object.entries(raw.settings_in)) {
+      if (isMapping(settings)) byDatabase[database] = normalizeSettings(settings);
     }
-    role.settings = settings;
+    role.settings_in = byDatabase;
   }
   return role;
+}
+
+/** Parameter values as text: `30s`, `64MB`, `on`; YAML numbers and booleans are written as text. */
+function normalizeSettings(raw: Raw): Record<string, string> {
+  const settings = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === 'boolean') settings[name] = value ? 'on' : 'off';
+    else if (typeof value === 'string' || typeof value === 'number') settings[name] = String(value);
+  }
+  return settings;
 }
 
 function normalizeMemberships(raw: unknown): MembershipConfig[] | undefined {

@@ -58,7 +58,10 @@ export interface RoleConfig {
   /** A date (2027-06-30), a timestamp with time zone, or `infinity`. */
   valid_until?: string;
   member_of?: MembershipConfig[];
+  /** PostgreSQL: parameters set for the role in every database (ALTER ROLE … SET). */
   settings?: Record<string, string>;
+  /** PostgreSQL: parameters set for the role in one database, by database name (ALTER ROLE … IN DATABASE … SET). */
+  settings_in?: Record<string, Record<string, string>>;
   comment?: string;
   reassign_owned_to?: string;
   /** Target names this role applies to; absent means every target. */

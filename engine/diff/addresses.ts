@@ -1,5 +1,5 @@
 import { displayName, displayQualified } from '../model/names.js';
-import type { DefaultPrivilege, Grant, Membership, ObjectRef } from '../model/types.js';
+import type { DefaultPrivilege, Grant, Membership, ObjectRef, Policy, RoleSetting, ServerSetting } from '../model/types.js';
 
 /**
  * Addresses are the stable names of changes that reviewers quote in a pull request, such as
@@ -59,4 +59,24 @@ export function membershipAddress(target: string, membership: Membership, verb: 
 
 export function roleAddress(target: string, verb: string, role: string): string {
   return `${clusterPrefix(target)} ${verb} role ${displayName(role)}`;
+}
+
+export function rlsAddress(target: string, database: string, schema: string, table: string): string {
+  return `${databasePrefix(target, database)} alter row level security of table ${displayQualified(schema, table)}`;
+}
+
+export function policyAddress(target: string, verb: 'create' | 'alter' | 'drop', policy: Policy): string {
+  return `${databasePrefix(target, policy.database)} ${verb} policy ${displayName(policy.name)} on table ${displayQualified(policy.schema, policy.table)}`;
+}
+
+/** `prod: set statement_timeout of role app_user` or `… of role app_user in database app`. */
+export function roleSettingAddress(target: string, verb: 'set' | 'reset', setting: RoleSetting): string {
+  const where = setting.database === null ? '' : ` in database ${displayName(setting.database)}`;
+  return `${clusterPrefix(target)} ${verb} ${setting.name} of role ${displayName(setting.role)}${where}`;
+}
+
+/** `prod: set pgaudit.log = 'ddl, role' (server, needs reload)`. */
+export function serverSettingAddress(target: string, setting: ServerSetting): string {
+  const effect = setting.needsRestart ? 'needs restart' : 'needs reload';
+  return `${clusterPrefix(target)} set ${setting.name} = '${setting.value.replace(/'/g, "''")}' (server, ${effect})`;
 }

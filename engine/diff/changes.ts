@@ -1,5 +1,15 @@
 import type { SecretRef, SourceRef } from '../config/types.js';
-import type { DefaultPrivilege, DesiredRole, Grant, Membership, RoleAttributes } from '../model/types.js';
+import type {
+  DefaultPrivilege,
+  DesiredRole,
+  Grant,
+  Membership,
+  Policy,
+  RlsTable,
+  RoleAttributes,
+  RoleSetting,
+  ServerSetting,
+} from '../model/types.js';
 
 /**
  * The closed vocabulary of changes that a plan can hold. Providers turn each kind into
@@ -16,7 +26,14 @@ export type Change =
   | GrantMembership
   | RevokeMembership
   | GrantDefaultPrivilege
-  | RevokeDefaultPrivilege;
+  | RevokeDefaultPrivilege
+  | AlterRowLevelSecurity
+  | CreatePolicy
+  | AlterPolicy
+  | DropPolicy
+  | SetRoleSetting
+  | ResetRoleSetting
+  | SetServerSetting;
 
 export type ChangeKind = Change['kind'];
 
@@ -52,6 +69,8 @@ export interface SetPassword extends ChangeBase {
   password: SecretRef;
   /** Why the password is set: the stored verifier differs, or there was none. */
   reason: 'differs' | 'missing' | 'not_scram' | 'rotate';
+  /** VALID UNTIL set with the password (password_policy.expiration_days), as ISO 8601 in UTC. */
+  validUntil?: string;
 }
 
 export interface DropRole extends ChangeBase {
@@ -98,6 +117,58 @@ export interface RevokeDefaultPrivilege extends ChangeBase {
   grantOptionOnly: boolean;
 }
 
+/** Turns row-level security of a table on or off, or forces it on the owner; only what differs. */
+export interface AlterRowLevelSecurity extends ChangeBase {
+  kind: 'alter_rls';
+  table: { schema: string; name: string };
+  before: Partial<Pick<RlsTable, 'enabled' | 'force'>>;
+  after: Partial<Pick<RlsTable, 'enabled' | 'force'>>;
+}
+
+export interface CreatePolicy extends ChangeBase {
+  kind: 'create_policy';
+  policy: Policy;
+}
+
+/**
+ * Changes the roles or expressions of a policy in place (ALTER POLICY). A change of command or
+ * of permissive, or an expression removed, cannot be altered and is planned as drop and create.
+ */
+export interface AlterPolicy extends ChangeBase {
+  kind: 'alter_policy';
+  policy: Policy;
+  before: Partial<Pick<Policy, 'roles' | 'using' | 'withCheck'>>;
+  after: Partial<Pick<Policy, 'roles' | 'using' | 'withCheck'>>;
+}
+
+export interface DropPolicy extends ChangeBase {
+  kind: 'drop_policy';
+  policy: Policy;
+}
+
+/** ALTER ROLE … [IN DATABASE …] SET; `before` is the stored value, null when the role had none. */
+export interface SetRoleSetting extends ChangeBase {
+  kind: 'set_role_setting';
+  setting: RoleSetting;
+  before: string | null;
+}
+
+export interface ResetRoleSetting extends ChangeBase {
+  kind: 'reset_role_setting';
+  setting: RoleSetting;
+}
+
+/**
+ * ALTER SYSTEM SET. It cannot run inside a transaction, so apply runs it after every database
+ * transaction has committed, then reloads the configuration. `before` is the configured value,
+ * null when the parameter was not set.
+ */
+export interface SetServerSetting extends ChangeBase {
+  kind: 'set_server_setting';
+  setting: ServerSetting;
+  before: string | null;
+}
+
 /** The plan symbol of each change kind, as users see it: + adds, ~ changes, - removes. */
 export const CHANGE_SYMBOL: Record<ChangeKind, '+' | '~' | '-'> = {
   create_role: '+',
@@ -110,4 +181,14 @@ export const CHANGE_SYMBOL: Record<ChangeKind, '+' | '~' | '-'> = {
   revoke_membership: '-',
   grant_default_privilege: '+',
   revoke_default_privilege: '-',
+  alter_rls: '~',
+  create_policy: '+',
+  alter_policy: '~',
+  drop_policy: '-',
+  set_role_setting: '~',
+  reset_role_setting: '-',
+  set_server_setting: '~',
 };
+
+/** Change kinds that run outside the per-database transactions, after they commit. */
+export const OUTSIDE_TRANSACTION: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['set_server_setting']);

@@ -2,8 +2,11 @@ import type { Change } from './changes.js';
 import { expandGrant, expandPrivileges, type PrivilegeLists } from './expand.js';
 import { diffDefaultPrivileges, diffGrants } from './grants.js';
 import { diffMemberships } from './memberships.js';
+import { diffRowLevelSecurity } from './rls.js';
+import { diffRoleSettings } from './role-settings.js';
 import { diffRoles, type PasswordStatus } from './roles.js';
 import { RoleScope } from './scope.js';
+import { diffServerSettings } from './server-settings.js';
 import type { SourcedDiagnostic } from '../model/desired.js';
 import type { ActualState, DefaultPrivilege, DesiredState, Grant, TargetScope } from '../model/types.js';
 
@@ -19,6 +22,8 @@ export interface DiffInput {
   membershipOptions: boolean;
   /** For each existing declared role with a password: whether the stored verifier matches. */
   passwords: Map<string, PasswordStatus>;
+  /** The time of planning, from which password expiry dates are computed. Default: now. */
+  now?: Date;
 }
 
 export interface DiffResult {
@@ -37,7 +42,7 @@ export function diff(input: DiffInput): DiffResult {
   const scope = new RoleScope(desired, input.scope, RoleScope.systemRoleNames(actual.roles));
   const diagnostics: SourcedDiagnostic[] = [];
 
-  const roles = diffRoles(target, scope, actual, input.passwords, input.managedDatabases);
+  const roles = diffRoles(target, scope, actual, input.passwords, input.managedDatabases, input.now ?? new Date());
   diagnostics.push(...roles.diagnostics);
   diagnostics.push(...checkGranteesExist(desired, actual));
 
@@ -72,22 +77,35 @@ export function diff(input: DiffInput): DiffResult {
       diagnostics,
     );
     privilegeChanges.push(...diffDefaultPrivileges(target, scope, defaults, database.defaultPrivileges));
+
+    const rls = diffRowLevelSecurity(
+      target,
+      desired.rlsTables.filter((each) => each.database === database.name),
+      desired.policies.filter((each) => each.database === database.name),
+      database,
+    );
+    privilegeChanges.push(...rls.changes);
+    diagnostics.push(...rls.diagnostics);
   }
 
+  const settings = diffRoleSettings(target, scope, desired.roleSettings, actual.roleSettings, input.managedDatabases);
+  diagnostics.push(...settings.diagnostics);
+  const serverSettings = diffServerSettings(target, desired.serverSettings, actual.server.settings);
+
   const inspected = new Set(actual.databases.map((database) => database.name));
-  for (const item of [...desired.grants, ...desired.defaultPrivileges]) {
+  for (const item of [...desired.grants, ...desired.defaultPrivileges, ...desired.rlsTables]) {
     if (!inspected.has(item.database)) {
       diagnostics.push({
         severity: 'error',
         summary: `database ${JSON.stringify(item.database)} is not managed by target ${JSON.stringify(target)}`,
-        fix: `add ${item.database} to the target's databases list, or correct the grant's database`,
+        fix: `add ${item.database} to the target's databases list, or correct the entry's database`,
         source: item.source,
       });
     }
   }
 
   return {
-    changes: [...roles.changes, ...memberships, ...privilegeChanges],
+    changes: [...roles.changes, ...settings.changes, ...memberships, ...privilegeChanges, ...serverSettings],
     diagnostics: dedupeDiagnostics(diagnostics),
     unmanagedRoles: roles.unmanagedRoles,
   };
@@ -141,6 +159,10 @@ function checkGranteesExist(desired: DesiredState, actual: ActualState): Sourced
     check(entry.forRole, 'for_role', entry.source);
   }
   for (const membership of desired.memberships) check(membership.role, 'member_of', membership.source);
+  for (const setting of desired.roleSettings) check(setting.role, 'role with a setting', setting.source);
+  for (const policy of desired.policies) {
+    for (const role of policy.roles) check(role, `role of policy ${policy.name}`, policy.source);
+  }
   for (const absent of desired.absentRoles) {
     if (absent.reassignOwnedTo) check(absent.reassignOwnedTo, 'reassign_owned_to', absent.source);
   }

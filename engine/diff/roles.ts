@@ -2,7 +2,7 @@ import type { AlterRole, Change, CreateRole, DropRole, SetPassword } from './cha
 import { roleAddress } from './addresses.js';
 import type { RoleScope } from './scope.js';
 import type { SourcedDiagnostic } from '../model/desired.js';
-import type { ActualRole, ActualState, RoleAttributes } from '../model/types.js';
+import type { ActualRole, ActualState, DesiredRole, RoleAttributes } from '../model/types.js';
 
 /** Result of checking a declared password against the stored verifier, computed before diff. */
 export type PasswordStatus = 'match' | 'differs' | 'missing' | 'not_scram' | 'unknown' | 'rotate';
@@ -26,6 +26,7 @@ export function diffRoles(
   actual: ActualState,
   passwords: Map<string, PasswordStatus>,
   managedDatabases: string[],
+  now: Date,
 ): { changes: Change[]; diagnostics: SourcedDiagnostic[]; unmanagedRoles: string[] } {
   const changes: Change[] = [];
   const diagnostics: SourcedDiagnostic[] = [];
@@ -43,13 +44,14 @@ export function diffRoles(
     }
 
     const current = existing.get(role.name);
+    const expiry = role.passwordExpiryDays === undefined ? undefined : expiryDate(now, role.passwordExpiryDays);
     if (!current) {
       changes.push({
         kind: 'create_role',
         address: roleAddress(target, 'create', role.name),
         database: null,
         destructive: false,
-        role,
+        role: expiry === undefined ? role : { ...role, validUntil: expiry },
         password: role.password,
         source: role.source,
       } satisfies CreateRole);
@@ -69,6 +71,7 @@ export function diffRoles(
         role: role.name,
         password: role.password,
         reason: status,
+        ...(expiry === undefined ? {} : { validUntil: expiry }),
         source: role.source,
       } satisfies SetPassword);
     }
@@ -91,10 +94,22 @@ export function diffRoles(
   return { changes, diagnostics, unmanagedRoles: scope.scope.dropUnmanagedRoles ? [] : unmanagedRoles };
 }
 
-function diffAttributes(target: string, desired: RoleAttributes & { name: string }, current: ActualRole): AlterRole | null {
+/**
+ * The expiry that password_policy.expiration_days gives a password set at `now`: midnight UTC
+ * of the day `days` later, so plans made on the same day agree.
+ */
+export function expiryDate(now: Date, days: number): string {
+  const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days);
+  return new Date(day).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function diffAttributes(target: string, desired: DesiredRole, current: ActualRole): AlterRole | null {
   const before: Partial<RoleAttributes> = {};
   const after: Partial<RoleAttributes> = {};
   for (const attribute of ATTRIBUTES) {
+    // The password policy sets the expiry whenever aishell sets the password; between rotations
+    // the stored expiry is kept, and the plan reports it when it lies beyond the policy.
+    if (attribute === 'validUntil' && desired.passwordExpiryDays !== undefined) continue;
     if (desired[attribute] !== current[attribute]) {
       (before as Record<string, unknown>)[attribute] = current[attribute];
       (after as Record<string, unknown>)[attribute] = desired[attribute];

@@ -1,6 +1,8 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { GrantObjectConfig, SecurityConfig, SourceRef } from '../config/types.js';
 import { parseFunctionSignature, parseQualifiedName } from './names.js';
+import { buildRowLevelSecurity } from './desired-rls.js';
+import { buildRoleSettings } from './desired-settings.js';
 import {
   ROLE_ATTRIBUTE_DEFAULTS,
   type DesiredGrant,
@@ -27,7 +29,18 @@ export function buildDesiredState(
   const diagnostics: SourcedDiagnostic[] = [];
   const appliesHere = (only?: string[]) => !only || only.includes(targetName);
 
-  const desired: DesiredState = { roles: [], absentRoles: [], memberships: [], grants: [], defaultPrivileges: [] };
+  const desired: DesiredState = {
+    roles: [],
+    absentRoles: [],
+    memberships: [],
+    grants: [],
+    defaultPrivileges: [],
+    rlsTables: [],
+    policies: [],
+    roleSettings: [],
+    serverSettings: [],
+  };
+  const expiryDays = config.password_policy?.expiration_days;
 
   for (const [name, role] of Object.entries(config.roles)) {
     if (!appliesHere(role.only)) continue;
@@ -38,7 +51,10 @@ export function buildDesiredState(
       continue;
     }
 
-    desired.roles.push(toDesiredRole(name, role, source));
+    const desiredRole = toDesiredRole(name, role, source);
+    if (expiryDays !== undefined && role.password && role.valid_until === undefined) desiredRole.passwordExpiryDays = expiryDays;
+    desired.roles.push(desiredRole);
+    desired.roleSettings.push(...buildRoleSettings(name, role, source));
     for (const membership of role.member_of ?? []) {
       desired.memberships.push({
         role: membership.role,
@@ -88,6 +104,11 @@ export function buildDesiredState(
       }
     }
   }
+
+  const rls = buildRowLevelSecurity(config, primaryDatabase);
+  desired.rlsTables.push(...rls.tables);
+  desired.policies.push(...rls.policies);
+  diagnostics.push(...rls.diagnostics);
 
   return { desired, diagnostics };
 }

@@ -59,6 +59,12 @@ export interface ActualRole extends RoleAttributes {
 export interface DesiredRole extends RoleAttributes {
   name: string;
   password?: SecretRef;
+  /**
+   * Set when password_policy.expiration_days governs the role's expiry: the role declares a
+   * password and no valid_until. Then valid_until is not compared, and each password aishell sets
+   * gets VALID UNTIL this many days later.
+   */
+  passwordExpiryDays?: number;
   source?: SourceRef;
 }
 
@@ -125,6 +131,97 @@ export interface CatalogObject {
   columns?: string[];
 }
 
+/** Row-level security switches of one table (ALTER TABLE … ENABLE / FORCE ROW LEVEL SECURITY). */
+export interface RlsTable {
+  database: string;
+  schema: string;
+  table: string;
+  enabled: boolean;
+  /** Policies apply to the table's owner too. */
+  force: boolean;
+  source?: SourceRef;
+}
+
+export type PolicyCommand = 'ALL' | 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+
+/**
+ * One row-level security policy. `roles` is sorted and holds PUBLIC when the policy names no
+ * role. `using` and `withCheck` are expressions as the server deparses them (pg_get_expr), so a
+ * declared expression is compared only after the server has parsed and printed it.
+ */
+export interface Policy {
+  database: string;
+  schema: string;
+  table: string;
+  name: string;
+  command: PolicyCommand;
+  roles: string[];
+  /** true: PERMISSIVE (policies combine with OR); false: RESTRICTIVE (combine with AND). */
+  permissive: boolean;
+  using: string | null;
+  withCheck: string | null;
+  source?: SourceRef;
+}
+
+/**
+ * A configuration parameter set for a role (ALTER ROLE … [IN DATABASE …] SET). `database` null
+ * means every database. `value` is the text the server stores in pg_db_role_setting.
+ */
+export interface RoleSetting {
+  role: string;
+  database: string | null;
+  name: string;
+  value: string;
+  source?: SourceRef;
+}
+
+/**
+ * A server configuration parameter that aishell sets with ALTER SYSTEM. `value` is in the form
+ * the provider compares: a list parameter (`list`) is written `a, b`. `needsRestart` is true when
+ * the server reads the parameter only at start, so a reload does not make it take effect.
+ */
+export interface ServerSetting {
+  name: string;
+  value: string;
+  list: boolean;
+  needsRestart: boolean;
+  source?: SourceRef;
+}
+
+/** A server parameter as inspected: the value configured now and the value the server runs with. */
+export interface ActualServerSetting {
+  name: string;
+  /** The value in the configuration files (what a reload or restart would use); null: unset. */
+  configured: string | null;
+  /** The value the running server uses; null when the server does not know the parameter. */
+  running: string | null;
+  /** The configured value differs from the running one and needs a restart. */
+  pendingRestart: boolean;
+}
+
+/** One line of the server's client authentication file (pg_hba.conf). */
+export interface HbaRule {
+  line: number;
+  /** local, host, hostssl, hostnossl, hostgssenc, hostnogssenc. */
+  type: string;
+  databases: string[];
+  users: string[];
+  address: string | null;
+  method: string | null;
+  error: string | null;
+}
+
+/** Server-wide state that the audit and encryption sections are compared with. */
+export interface ServerState {
+  /** True for an embedded database (PGlite): no network, no server configuration to change. */
+  embedded: boolean;
+  settings: ActualServerSetting[];
+  /** Extensions whose packages are installed on the server (pg_available_extensions). */
+  availableExtensions: string[];
+  /** null when the connecting role may not read the file or the server has none. */
+  hbaRules: HbaRule[] | null;
+}
+
 /** The inspected state of one database of a target. */
 export interface DatabaseState {
   name: string;
@@ -132,6 +229,11 @@ export interface DatabaseState {
   grants: Grant[];
   defaultPrivileges: DefaultPrivilege[];
   objects: CatalogObject[];
+  /** Row-level security switches of every user table. */
+  rlsTables: RlsTable[];
+  policies: Policy[];
+  /** Extensions created in this database. */
+  extensions: string[];
 }
 
 /** The inspected state of one target: cluster-wide roles and each managed database. */
@@ -141,6 +243,9 @@ export interface ActualState {
   currentUser: string;
   roles: ActualRole[];
   memberships: Membership[];
+  /** Settings of roles, for every database and for the managed ones; not ALTER DATABASE settings. */
+  roleSettings: RoleSetting[];
+  server: ServerState;
   databases: DatabaseState[];
 }
 
@@ -151,6 +256,11 @@ export interface DesiredState {
   memberships: (Membership & { source?: SourceRef })[];
   grants: DesiredGrant[];
   defaultPrivileges: DefaultPrivilege[];
+  rlsTables: RlsTable[];
+  policies: Policy[];
+  roleSettings: RoleSetting[];
+  /** Server parameters that the audit and encryption sections map to, from the provider. */
+  serverSettings: ServerSetting[];
 }
 
 /**

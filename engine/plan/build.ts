@@ -12,6 +12,7 @@ import type { CredentialManager } from '../credentials/manager.js';
 import type { SecretResolver } from '../secrets.js';
 import { fingerprint } from './fingerprint.js';
 import { orderChanges } from './order.js';
+import { checkPasswordPolicy, storedPasswordFindings } from './password-policy.js';
 import { providerFor, redactUrl } from './providers.js';
 import type { PlannedChange, TargetPlan } from './types.js';
 
@@ -47,12 +48,26 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
   const target = config.targets[targetName];
   const actual = await session.inspect();
   const built = buildDesiredState(config, targetName, session.primaryDatabase);
+  const now = new Date();
 
-  const passwordCheck = await checkPasswords(session, targetName, built.desired, actual, context);
+  // Policy expressions and role setting values are compared in the server's own form, and the
+  // audit and encryption sections become server settings; both need the provider, so they are
+  // resolved here and diff stays a pure comparison.
+  const serverPolicy = session.serverPolicy(config, actual);
+  const normalised = await session.normalise({ policies: built.desired.policies, roleSettings: built.desired.roleSettings });
+  const desired: DesiredState = {
+    ...built.desired,
+    policies: normalised.policies,
+    roleSettings: [...normalised.roleSettings, ...serverPolicy.roleSettings],
+    serverSettings: serverPolicy.serverSettings,
+  };
+
+  const passwordCheck = await checkPasswords(session, targetName, desired, actual, context);
   const result = diff({
     target: targetName,
-    desired: built.desired,
+    desired,
     actual,
+    now,
     scope: {
       ignoreRoles: target.ignore_roles ?? [],
       dropUnmanagedRoles: target.drop_unmanaged_roles ?? false,
@@ -64,7 +79,19 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
     passwords: passwordCheck.statuses,
   });
 
-  const diagnostics = [...built.diagnostics, ...result.diagnostics].map((each) => locate(context, each));
+  const policyDiagnostics = await checkPasswordPolicy(config.password_policy, result.changes, context.secrets);
+  const checkHashes = config.password_policy !== undefined || config.encryption?.password_encryption === 'scram-sha-256';
+  const passwordSource = config.sources.keys.get('password_policy');
+  const findings = storedPasswordFindings(config.password_policy, checkHashes, desired, actual, result.changes, now, passwordSource);
+
+  const diagnostics = [
+    ...built.diagnostics,
+    ...normalised.diagnostics,
+    ...serverPolicy.diagnostics,
+    ...result.diagnostics,
+    ...policyDiagnostics,
+    ...findings,
+  ].map((each) => locate(context, each));
   diagnostics.push(...passwordCheck.diagnostics);
 
   const changes = orderChanges(result.changes).map((change) => toPlanned(change, session));

@@ -12,6 +12,12 @@ export function fingerprint(state: ActualState): string {
     serverVersion: state.serverVersion,
     roles: sorted(state.roles),
     memberships: sorted(state.memberships),
+    roleSettings: sorted(state.roleSettings),
+    server: {
+      settings: sorted(state.server.settings),
+      availableExtensions: sorted(state.server.availableExtensions),
+      hbaRules: state.server.hbaRules === null ? null : sorted(state.server.hbaRules),
+    },
     databases: state.databases
       .map((database) => ({
         name: database.name,
@@ -19,6 +25,9 @@ export function fingerprint(state: ActualState): string {
         grants: sorted(database.grants),
         defaultPrivileges: sorted(database.defaultPrivileges),
         objects: sorted(database.objects),
+        rlsTables: sorted(database.rlsTables),
+        policies: sorted(database.policies),
+        extensions: sorted(database.extensions),
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };

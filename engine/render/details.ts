@@ -1,6 +1,7 @@
 import type { SecretRef } from '../config/types.js';
 import type { Change, ChangeKind, SetPassword } from '../diff/changes.js';
 import { displayName } from '../model/names.js';
+import { SECURITY_DETAILS } from './details-security.js';
 import { ROLE_ATTRIBUTE_DEFAULTS, type RoleAttributes } from '../model/types.js';
 
 /**
@@ -72,10 +73,12 @@ const DETAILS: { [K in ChangeKind]: (change: Extract<Change, { kind: K }>) => Ch
   },
 
   set_password(change) {
-    return [
+    const details: ChangeDetail[] = [
       { label: 'password', value: passwordSource(change.password) },
       { label: 'reason', value: PASSWORD_REASONS[change.reason] ?? change.reason, prose: true },
     ];
+    if (change.validUntil !== undefined) details.push({ label: 'valid_until', value: change.validUntil });
+    return details;
   },
 
   drop_role(change) {
@@ -113,6 +116,8 @@ const DETAILS: { [K in ChangeKind]: (change: Extract<Change, { kind: K }>) => Ch
   revoke_default_privilege() {
     return [];
   },
+
+  ...SECURITY_DETAILS,
 };
 
 /** Returns the detail lines of a change. The address names what changes, and these lines show how. */

@@ -1,27 +1,42 @@
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import type { PlannedChange, PlanSummary, TargetPlan } from '../plan/types.js';
 
-/** The changes of one target that run in one database, or the cluster-wide ones (database null). */
+/**
+ * The changes of one target that run in one database, or the cluster-wide ones (database null).
+ * `afterCommit` marks the separate last step of server settings, which apply runs after every
+ * transaction has committed and follows with a configuration reload.
+ */
 export interface ChangeGroup {
   database: string | null;
   changes: PlannedChange[];
+  afterCommit?: true;
 }
+
+/** Heading words of the server settings step, shared by the text and Markdown plans. */
+export const AFTER_COMMIT_HEADING = 'Server settings (ALTER SYSTEM after the transactions commit, then a configuration reload)';
 
 /**
  * Groups changes by the database they run in, cluster-wide changes first and then databases in
- * the order their first change appears. Within a group the plan's order is kept, because it is
- * the order apply runs them in.
+ * the order their first change appears, and server settings last as their own step. Within a
+ * group the plan's order is kept, because it is the order apply runs them in.
  */
 export function groupByDatabase(changes: readonly PlannedChange[]): ChangeGroup[] {
   const groups = new Map<string | null, PlannedChange[]>();
   groups.set(null, []);
+  const afterCommit: PlannedChange[] = [];
   for (const planned of changes) {
+    if (planned.statements.length > 0 && planned.statements.every((statement) => statement.outsideTransaction)) {
+      afterCommit.push(planned);
+      continue;
+    }
     const database = planned.change.database;
     const group = groups.get(database) ?? [];
     group.push(planned);
     groups.set(database, group);
   }
-  return [...groups].map(([database, grouped]) => ({ database, changes: grouped })).filter((group) => group.changes.length > 0);
+  const grouped: ChangeGroup[] = [...groups].map(([database, each]) => ({ database, changes: each }));
+  if (afterCommit.length > 0) grouped.push({ database: null, changes: afterCommit, afterCommit: true });
+  return grouped.filter((group) => group.changes.length > 0);
 }
 
 /** Counts the changes of one target by action. */

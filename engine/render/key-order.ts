@@ -2,7 +2,18 @@ import type { SecretRef, SourcePosition, SourceRef } from '../config/types.js';
 import type { PlannedCredential } from '../credentials/types.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { Change, ChangeKind } from '../diff/changes.js';
-import type { DefaultPrivilege, DesiredRole, Grant, Membership, ObjectRef, RoleAttributes } from '../model/types.js';
+import type {
+  DefaultPrivilege,
+  DesiredRole,
+  Grant,
+  Membership,
+  ObjectRef,
+  Policy,
+  RlsTable,
+  RoleAttributes,
+  RoleSetting,
+  ServerSetting,
+} from '../model/types.js';
 import type { Plan, PlannedChange, PlanSummary, TargetPlan } from '../plan/types.js';
 import type { PlannedStatement } from '../provider.js';
 
@@ -57,6 +68,7 @@ const desiredRole: Shape = {
     validUntil: true,
     comment: true,
     password: true,
+    passwordExpiryDays: true,
     source: true,
   }),
   children: { password: secretRef, source: sourceRef },
@@ -97,6 +109,35 @@ const defaultPrivilege: Shape = {
   children: { source: sourceRef },
 };
 
+const policy: Shape = {
+  keys: keysOf<Policy>({
+    database: true,
+    schema: true,
+    table: true,
+    name: true,
+    command: true,
+    roles: true,
+    permissive: true,
+    using: true,
+    withCheck: true,
+    source: true,
+  }),
+  children: { source: sourceRef },
+};
+
+const policyFields: Shape = { keys: ['roles', 'using', 'withCheck'] satisfies (keyof Policy)[] };
+const rlsSwitches: Shape = { keys: ['enabled', 'force'] satisfies (keyof RlsTable)[] };
+
+const roleSetting: Shape = {
+  keys: keysOf<RoleSetting>({ role: true, database: true, name: true, value: true, source: true }),
+  children: { source: sourceRef },
+};
+
+const serverSetting: Shape = {
+  keys: keysOf<ServerSetting>({ name: true, value: true, list: true, needsRestart: true, source: true }),
+  children: { source: sourceRef },
+};
+
 const CHANGE_BASE = ['kind', 'address', 'database', 'destructive'] as const;
 
 type OwnKeys<K extends ChangeKind> = AllKeys<Omit<Extract<Change, { kind: K }>, (typeof CHANGE_BASE)[number] | 'source'>>;
@@ -109,7 +150,7 @@ function changeShape<K extends ChangeKind>(keys: OwnKeys<K>, children: Record<st
 const CHANGE_SHAPES: Record<ChangeKind, Shape> = {
   create_role: changeShape<'create_role'>({ role: true, password: true }, { role: desiredRole, password: secretRef }),
   alter_role: changeShape<'alter_role'>({ role: true, before: true, after: true }, { before: roleAttributes, after: roleAttributes }),
-  set_password: changeShape<'set_password'>({ role: true, password: true, reason: true }, { password: secretRef }),
+  set_password: changeShape<'set_password'>({ role: true, password: true, reason: true, validUntil: true }, { password: secretRef }),
   drop_role: changeShape<'drop_role'>({ role: true, reassignOwnedTo: true, databases: true }, {}),
   grant: changeShape<'grant'>({ grant: true }, { grant }),
   revoke: changeShape<'revoke'>({ grant: true, grantOptionOnly: true }, { grant }),
@@ -120,6 +161,17 @@ const CHANGE_SHAPES: Record<ChangeKind, Shape> = {
     { defaultPrivilege: true, grantOptionOnly: true },
     { defaultPrivilege },
   ),
+  alter_rls: changeShape<'alter_rls'>({ table: true, before: true, after: true }, {
+    table: { keys: ['schema', 'name'] },
+    before: rlsSwitches,
+    after: rlsSwitches,
+  }),
+  create_policy: changeShape<'create_policy'>({ policy: true }, { policy }),
+  alter_policy: changeShape<'alter_policy'>({ policy: true, before: true, after: true }, { policy, before: policyFields, after: policyFields }),
+  drop_policy: changeShape<'drop_policy'>({ policy: true }, { policy }),
+  set_role_setting: changeShape<'set_role_setting'>({ setting: true, before: true }, { setting: roleSetting }),
+  reset_role_setting: changeShape<'reset_role_setting'>({ setting: true }, { setting: roleSetting }),
+  set_server_setting: changeShape<'set_server_setting'>({ setting: true, before: true }, { setting: serverSetting }),
 };
 
 function changeShapeOf(value: unknown): Shape {
@@ -131,7 +183,7 @@ const plannedChange: Shape = {
   keys: keysOf<PlannedChange>({ address: true, action: true, symbol: true, destructive: true, change: true, statements: true }),
   children: {
     change: changeShapeOf,
-    statements: { keys: keysOf<PlannedStatement>({ database: true, sql: true }) },
+    statements: { keys: keysOf<PlannedStatement>({ database: true, sql: true, outsideTransaction: true }) },
   },
 };
 

@@ -1,7 +1,7 @@
 import { displayName } from '../model/names.js';
 import type { PlannedChange } from '../plan/types.js';
 import { changeDetails } from './details.js';
-import { groupByDatabase, type ChangeGroup } from './groups.js';
+import { AFTER_COMMIT_HEADING, groupByDatabase, type ChangeGroup } from './groups.js';
 import { codeBlock, codeSpan, collapsed, escapeText } from './markdown-escape.js';
 import { plural } from './summary.js';
 import { statementLines } from './statements.js';
@@ -34,7 +34,11 @@ function renderSql(group: ChangeGroup): string[] {
 }
 
 function renderGroup(group: ChangeGroup, withSql: boolean): string[] {
-  const heading = group.database === null ? '**Cluster-wide**' : `**Database ${codeSpan(displayName(group.database))}**`;
+  const heading = group.afterCommit
+    ? `**${AFTER_COMMIT_HEADING}**`
+    : group.database === null
+      ? '**Cluster-wide**'
+      : `**Database ${codeSpan(displayName(group.database))}**`;
   const list = group.changes.flatMap(renderChange);
   const body = group.changes.length > COLLAPSE_AFTER ? collapsed(`Show ${plural(group.changes.length, 'change')}`, list) : list;
   return ['', heading, '', ...body, ...(withSql ? renderSql(group) : [])];

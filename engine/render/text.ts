@@ -3,7 +3,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { Plan, TargetPlan } from '../plan/types.js';
 import { painter, type Paint, type Style } from './ansi.js';
 import { credentialLines } from './credentials.js';
-import { bySeverity, groupByDatabase } from './groups.js';
+import { AFTER_COMMIT_HEADING, bySeverity, groupByDatabase } from './groups.js';
 import { printable } from './printable.js';
 import { summaryLines, unmanagedRolesSentence, type SummaryLine } from './summary.js';
 import { renderTextChange } from './text-change.js';
@@ -41,7 +41,11 @@ function renderTarget(target: TargetPlan, paint: Paint, showSql: boolean): strin
   }
 
   for (const group of groupByDatabase(target.changes)) {
-    const heading = group.database === null ? 'Cluster-wide:' : `Database ${printable(displayName(group.database))}:`;
+    const heading = group.afterCommit
+      ? `${AFTER_COMMIT_HEADING}:`
+      : group.database === null
+        ? 'Cluster-wide:'
+        : `Database ${printable(displayName(group.database))}:`;
     lines.push('', paint('bold', heading));
     for (const planned of group.changes) lines.push(...renderTextChange(planned, paint, showSql));
   }

@@ -12,9 +12,16 @@ export interface PostgresCapabilities {
   membershipOptions: boolean;
   /** Privileges that ALL expands to, per object kind. */
   privileges: Record<GrantObjectKind | DefaultObjectType, string[]>;
+  /**
+   * ALTER SYSTEM and a configuration reload reach a running server. False for embedded PGlite,
+   * which has no postmaster to reload and no network, so audit and TLS settings do not apply.
+   */
+  serverConfiguration: boolean;
+  /** Major version in Debian's package names, such as 15 in postgresql-15-pgaudit. */
+  majorVersion: number;
 }
 
-export function capabilitiesFor(serverVersion: number): PostgresCapabilities {
+export function capabilitiesFor(serverVersion: number, embedded = false): PostgresCapabilities {
   const maintainPrivilege = serverVersion >= 170000;
   const table = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
   if (maintainPrivilege) table.push('MAINTAIN');
@@ -26,6 +33,8 @@ export function capabilitiesFor(serverVersion: number): PostgresCapabilities {
     serverVersion,
     maintainPrivilege,
     membershipOptions: serverVersion >= 160000,
+    serverConfiguration: !embedded,
+    majorVersion: Math.floor(serverVersion / 10000),
     privileges: {
       database: ['CREATE', 'CONNECT', 'TEMPORARY'],
       schema,

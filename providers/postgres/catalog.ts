@@ -17,7 +17,9 @@ export const SERVER_QUERY = `
 SELECT current_setting('server_version_num')::int AS version,
        current_user AS current_user,
        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
-       has_table_privilege('pg_authid', 'SELECT') AS can_read_authid`;
+       has_table_privilege('pg_authid', 'SELECT') AS can_read_authid,
+       has_function_privilege('pg_show_all_file_settings()', 'EXECUTE') AS can_read_file_settings,
+       has_function_privilege('pg_hba_file_rules()', 'EXECUTE') AS can_read_hba`;
 
 const ROLE_COLUMNS = `r.oid, r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb,
        r.rolcanlogin, r.rolreplication, r.rolbypassrls, r.rolconnlimit,
@@ -108,3 +110,61 @@ SELECT pg_get_userbyid(d.defaclrole) AS for_role,
 FROM pg_default_acl d
 LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
 CROSS JOIN LATERAL aclexplode(d.defaclacl) a`;
+
+/** Row-level security switches of every user table, partitioned tables included. */
+export const RLS_TABLES_QUERY = `
+SELECT n.nspname AS schema, c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS force
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA}`;
+
+/**
+ * Policies with their roles sorted (PUBLIC for the OID 0) and their expressions deparsed by the
+ * server, which is the form declared expressions are normalised to before they are compared.
+ */
+export const POLICIES_QUERY = `
+SELECT n.nspname AS schema, c.relname AS table, p.polname AS name, p.polcmd AS command,
+       p.polpermissive AS permissive,
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r) END
+             FROM unnest(p.polroles) AS r ORDER BY 1) AS roles,
+       pg_get_expr(p.polqual, p.polrelid) AS using,
+       pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
+FROM pg_policy p
+JOIN pg_class c ON c.oid = p.polrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE ${USER_SCHEMA}`;
+
+export const EXTENSIONS_QUERY = `SELECT extname AS name FROM pg_extension`;
+
+/** Settings of roles (setrole 0 is ALTER DATABASE … SET, which is not a role's), one row per parameter. */
+export const ROLE_SETTINGS_QUERY = `
+SELECT r.rolname AS role, d.datname AS database, s.entry
+FROM pg_db_role_setting rs
+JOIN pg_roles r ON r.oid = rs.setrole
+LEFT JOIN pg_database d ON d.oid = rs.setdatabase
+CROSS JOIN LATERAL unnest(rs.setconfig) AS s(entry)
+WHERE rs.setrole <> 0`;
+
+/**
+ * Server parameters that audit and encryption map to, with the value the configuration files
+ * hold now. pg_settings shows a placeholder for a parameter of a library that is not loaded only
+ * once it is set, so names missing from it are still listed with a NULL running value.
+ */
+export const SERVER_SETTINGS_QUERY = `
+SELECT names.name, s.setting AS running, coalesce(s.pending_restart, false) AS pending_restart
+FROM unnest($1::text[]) AS names(name)
+LEFT JOIN pg_settings s ON s.name = names.name`;
+
+/** The last value of each parameter in the configuration files; later files and lines win. */
+export const FILE_SETTINGS_QUERY = `
+SELECT DISTINCT ON (name) name, setting
+FROM pg_file_settings
+WHERE error IS NULL AND name = ANY($1::text[])
+ORDER BY name, seqno DESC`;
+
+export const AVAILABLE_EXTENSIONS_QUERY = `SELECT name FROM pg_available_extensions`;
+
+export const HBA_RULES_QUERY = `
+SELECT line_number, type, database, user_name, address, auth_method, error
+FROM pg_hba_file_rules
+ORDER BY line_number`;

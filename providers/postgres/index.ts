@@ -5,6 +5,7 @@ import type { PasswordStatus } from '../../engine/diff/roles.js';
 import type { StoredPassword } from '../../engine/model/types.js';
 import {
   ApplyError,
+  ServerSettingError,
   type ConnectOptions,
   type PlannedStatement,
   type Provider,
@@ -14,8 +15,10 @@ import {
 import { capabilitiesFor } from './capabilities.js';
 import { connectPglite, connectServer, type SqlClient } from './client.js';
 import { inspect, inspectServer } from './inspect.js';
+import { normaliseDeclared } from './normalise.js';
 import { quoteIdent } from './quote.js';
 import { scramVerifier, verifyScram } from './scram.js';
+import { postgresServerPolicy } from './server-policy.js';
 import { statementsFor, type Statement } from './statements.js';
 
 /** Key of the session advisory lock that keeps two applies to one cluster from interleaving. */
@@ -58,8 +61,9 @@ export const postgresProvider: Provider = {
     const { primary, clients } = await openClients(options);
     const primaryClient = clients.get(primary)!;
     const managed = options.databases && options.databases.length > 0 ? options.databases : [primary];
-    const server = await inspectServer(primaryClient);
-    const capabilities = capabilitiesFor(server.version);
+    const embedded = options.url.startsWith('pglite://');
+    const server = await inspectServer(primaryClient, embedded);
+    const capabilities = capabilitiesFor(server.version, embedded);
     let locked = false;
 
     const session: ProviderSession = {
@@ -77,6 +81,15 @@ export const postgresProvider: Provider = {
         return inspect(server, capabilities, primaryClient, managedClients);
       },
 
+      normalise(input) {
+        const managedClients = new Map(managed.map((name) => [name, clients.get(name)!]));
+        return normaliseDeclared(primaryClient, managedClients, input);
+      },
+
+      serverPolicy(config, actual) {
+        return postgresServerPolicy(config, actual, capabilities);
+      },
+
       checkPassword(password: string, stored: StoredPassword): PasswordStatus {
         switch (stored.kind) {
           case 'scram':
@@ -91,7 +104,9 @@ export const postgresProvider: Provider = {
       },
 
       describe(change: Change): PlannedStatement[] {
-        return statementsFor(change, null).map(({ database, display }) => ({ database, sql: display }));
+        return statementsFor(change, null).map(({ database, display, outsideTransaction }) =>
+          outsideTransaction ? { database, sql: display, outsideTransaction } : { database, sql: display },
+        );
       },
 
       async lock() {
@@ -155,6 +170,7 @@ async function executeInTransactions(
     return client;
   };
 
+  const afterCommit: { change: Change; statement: Statement }[] = [];
   try {
     await clientFor(primary);
     for (const change of changes) {
@@ -162,6 +178,10 @@ async function executeInTransactions(
       for (const statement of statementsFor(change, hash)) {
         if (multiDatabase && change.kind === 'drop_role' && statement.database === null) {
           deferred.push({ change, statement });
+          continue;
+        }
+        if (statement.outsideTransaction) {
+          afterCommit.push({ change, statement });
           continue;
         }
         await runStatement(await clientFor(statement.database), change, statement);
@@ -174,6 +194,30 @@ async function executeInTransactions(
     await dropCreatedRoles(clients.get(primary)!, created);
     throw error;
   }
+
+  await runServerSettings(clients.get(primary)!, afterCommit, onStatement);
+}
+
+/**
+ * Runs ALTER SYSTEM statements on the primary connection, outside any transaction because
+ * PostgreSQL rejects ALTER SYSTEM inside one, then reloads the configuration once so that every
+ * parameter that does not need a restart takes effect.
+ */
+async function runServerSettings(
+  client: SqlClient,
+  statements: { change: Change; statement: Statement }[],
+  onStatement?: StatementListener,
+): Promise<void> {
+  if (statements.length === 0) return;
+  for (const { change, statement } of statements) {
+    try {
+      await client.query(statement.sql);
+    } catch (error) {
+      throw new ServerSettingError(change, statement.display, error instanceof Error ? error.message : String(error));
+    }
+    onStatement?.(change, { database: statement.database, sql: statement.display, outsideTransaction: true });
+  }
+  await client.query('SELECT pg_reload_conf()');
 }
 
 async function runStatement(client: SqlClient, change: Change, statement: Statement): Promise<void> {

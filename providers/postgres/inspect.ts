@@ -14,6 +14,7 @@ import type {
 import type { PostgresCapabilities } from './capabilities.js';
 import * as catalog from './catalog.js';
 import type { SqlClient } from './client.js';
+import { inspectRoleSettings, inspectRowLevelSecurity, inspectServerState } from './inspect-security.js';
 
 /** Raw rows as the catalog queries return them, typed apart from the model. */
 interface ServerRow {
@@ -21,6 +22,8 @@ interface ServerRow {
   current_user: string;
   superuser: boolean;
   can_read_authid: boolean;
+  can_read_file_settings: boolean;
+  can_read_hba: boolean;
 }
 
 interface RoleRow {
@@ -111,21 +114,29 @@ export interface ServerInfo {
   currentUser: string;
   superuser: boolean;
   canReadPasswords: boolean;
+  canReadFileSettings: boolean;
+  canReadHba: boolean;
+  /** An embedded PGlite database rather than a server. */
+  embedded: boolean;
 }
 
-export async function inspectServer(client: SqlClient): Promise<ServerInfo> {
+export async function inspectServer(client: SqlClient, embedded: boolean): Promise<ServerInfo> {
   const [row] = await client.query<ServerRow>(catalog.SERVER_QUERY);
   return {
     version: Number(row.version),
     currentUser: row.current_user,
     superuser: row.superuser,
     canReadPasswords: row.can_read_authid,
+    canReadFileSettings: row.can_read_file_settings,
+    canReadHba: row.can_read_hba,
+    embedded,
   };
 }
 
 /**
- * Reads cluster-wide roles and memberships through `primary`, then each managed database through
- * its own client. The number of queries is fixed: three for the cluster, six per database.
+ * Reads cluster-wide roles, memberships, role settings and server state through `primary`, then
+ * each managed database through its own client. The number of queries is fixed whatever the
+ * number of objects: at most eight for the cluster and nine per database.
  */
 export async function inspect(
   server: ServerInfo,
@@ -140,9 +151,12 @@ export async function inspect(
     capabilities.membershipOptions ? catalog.MEMBERSHIPS_WITH_OPTIONS_QUERY : catalog.MEMBERSHIPS_QUERY,
   );
 
+  const roleSettings = await inspectRoleSettings(primary);
+  const serverState = await inspectServerState(primary, server);
+
   const states: DatabaseState[] = [];
   for (const [name, client] of databases) {
-    states.push(await inspectDatabase(name, client));
+    states.push({ ...(await inspectDatabase(name, client)), ...(await inspectRowLevelSecurity(name, client)) });
   }
 
   return {
@@ -150,11 +164,16 @@ export async function inspect(
     currentUser: server.currentUser,
     roles: roleRows.map(toRole),
     memberships: membershipRows.map((row) => toMembership(row, capabilities.membershipOptions)),
+    roleSettings,
+    server: serverState,
     databases: states,
   };
 }
 
-async function inspectDatabase(name: string, client: SqlClient): Promise<DatabaseState> {
+async function inspectDatabase(
+  name: string,
+  client: SqlClient,
+): Promise<Omit<DatabaseState, 'rlsTables' | 'policies' | 'extensions'>> {
   const databaseRows = await client.query<NamedObjectRow>(catalog.DATABASE_QUERY);
   const schemaRows = await client.query<NamedObjectRow>(catalog.SCHEMAS_QUERY);
   const relationRows = await client.query<RelationRow>(catalog.RELATIONS_QUERY);

@@ -2,6 +2,7 @@ import type { SecretRef } from '../../engine/config/types.js';
 import type { Change, ChangeKind } from '../../engine/diff/changes.js';
 import type { DefaultPrivilege, Grant, Membership, ObjectRef, RoleAttributes } from '../../engine/model/types.js';
 import { quoteGrantee, quoteIdent, quoteLiteral, quoteQualified } from './quote.js';
+import { SECURITY_BUILDERS, type SecurityStatement } from './statements-security.js';
 
 /**
  * One SQL statement of a change. `sql` is what runs; `display` is what plans, logs and the
@@ -12,6 +13,8 @@ export interface Statement {
   display: string;
   /** Database whose connection runs it; null: the target's primary connection. */
   database: string | null;
+  /** Runs after every transaction has committed (ALTER SYSTEM cannot run in a transaction). */
+  outsideTransaction?: boolean;
 }
 
 /** Turns a declared password into the SCRAM verifier sent to the server, or null at plan time. */
@@ -108,6 +111,12 @@ function membershipOptions(membership: Membership): string {
   return options.length > 0 ? ` WITH ${options.join(', ')}` : '';
 }
 
+/** Adapts a builder of statements-security.ts, whose statements hold no secret to mask. */
+function security<K extends keyof typeof SECURITY_BUILDERS>(kind: K): Builder<K> {
+  const build = SECURITY_BUILDERS[kind] as (change: Extract<Change, { kind: K }>) => SecurityStatement[];
+  return (change) => build(change).map((statement) => ({ ...statement, display: statement.sql }));
+}
+
 const BUILDERS: { [K in ChangeKind]: Builder<K> } = {
   create_role(change, hash) {
     const options = roleOptions(change.role);
@@ -133,8 +142,9 @@ const BUILDERS: { [K in ChangeKind]: Builder<K> } = {
 
   set_password(change, hash) {
     const password = passwordOption(change.password, hash);
+    const expiry = change.validUntil === undefined ? '' : ` VALID UNTIL ${quoteLiteral(change.validUntil)}`;
     const head = `ALTER ROLE ${quoteIdent(change.role)} WITH`;
-    return [{ sql: `${head} ${password.sql}`, display: `${head} ${password.display}`, database: null }];
+    return [{ sql: `${head} ${password.sql}${expiry}`, display: `${head} ${password.display}${expiry}`, database: null }];
   },
 
   drop_role(change) {
@@ -193,6 +203,14 @@ const BUILDERS: { [K in ChangeKind]: Builder<K> } = {
       ),
     ];
   },
+
+  alter_rls: security('alter_rls'),
+  create_policy: security('create_policy'),
+  alter_policy: security('alter_policy'),
+  drop_policy: security('drop_policy'),
+  set_role_setting: security('set_role_setting'),
+  reset_role_setting: security('reset_role_setting'),
+  set_server_setting: security('set_server_setting'),
 };
 
 /** The statements of one change; with `hash` null, passwords appear only as their source. */

@@ -28,6 +28,9 @@ function database(extra: Partial<DatabaseState> = {}): DatabaseState {
     owner: 'admin',
     grants: [],
     defaultPrivileges: [],
+    rlsTables: [],
+    policies: [],
+    extensions: [],
     objects: [
       { kind: 'schema', schema: null, name: 'public', owner: 'admin' },
       { kind: 'table', schema: 'public', name: 'orders', owner: 'admin', relationKind: 'table', columns: ['id', 'total'] },
@@ -45,13 +48,26 @@ function actual(extra: Partial<ActualState> = {}): ActualState {
     currentUser: 'admin',
     roles: [actualRole('admin', { superuser: true, system: true })],
     memberships: [],
+    roleSettings: [],
+    server: { embedded: false, settings: [], availableExtensions: [], hbaRules: [] },
     databases: [database()],
     ...extra,
   };
 }
 
 function desired(extra: Partial<DesiredState> = {}): DesiredState {
-  return { roles: [], absentRoles: [], memberships: [], grants: [], defaultPrivileges: [], ...extra };
+  return {
+    roles: [],
+    absentRoles: [],
+    memberships: [],
+    grants: [],
+    defaultPrivileges: [],
+    rlsTables: [],
+    policies: [],
+    roleSettings: [],
+    serverSettings: [],
+    ...extra,
+  };
 }
 
 function run(d: DesiredState, a: ActualState, options: Partial<DiffInput> = {}) {

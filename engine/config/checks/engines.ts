@@ -22,6 +22,7 @@ const ROLE_FIELD_ENGINES: Partial<Record<keyof RoleConfig, readonly Engine[]>> =
   connection_limit: POSTGRES,
   valid_until: POSTGRES,
   settings: POSTGRES,
+  settings_in: POSTGRES,
   comment: POSTGRES,
   reassign_owned_to: POSTGRES_AND_MYSQL,
   hosts: MYSQL_FAMILY,

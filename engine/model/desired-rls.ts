@@ -1,0 +1,68 @@
+import type { SecurityConfig, SourceRef } from '../config/types.js';
+import type { SourcedDiagnostic } from './desired.js';
+import { parseQualifiedName } from './names.js';
+import { PUBLIC, type Policy, type RlsTable } from './types.js';
+
+/**
+ * Builds the declared row-level security of one target: one RlsTable per table key of
+ * `row_level_security` and one Policy per declared policy. Expressions are still as written;
+ * the provider replaces them with the server's deparsed form before diff.
+ */
+export function buildRowLevelSecurity(
+  config: SecurityConfig,
+  primaryDatabase: string,
+): { tables: RlsTable[]; policies: Policy[]; diagnostics: SourcedDiagnostic[] } {
+  const tables: RlsTable[] = [];
+  const policies: Policy[] = [];
+  const diagnostics: SourcedDiagnostic[] = [];
+
+  for (const [key, entry] of Object.entries(config.row_level_security)) {
+    const source = config.sources.keys.get(`row_level_security.${key}`);
+    const name = parseQualifiedName(key);
+    if (!name) {
+      diagnostics.push({
+        severity: 'error',
+        summary: `invalid table name ${JSON.stringify(key)} in row_level_security`,
+        fix: 'write schema.table, such as public.orders',
+        source,
+      });
+      continue;
+    }
+
+    const database = entry.database ?? primaryDatabase;
+    tables.push({ database, ...splitName(name), enabled: entry.enabled ?? true, force: entry.force ?? false, source });
+
+    for (const [policyName, policy] of Object.entries(entry.policies ?? {})) {
+      policies.push({
+        database,
+        ...splitName(name),
+        name: policyName,
+        command: policy.command ?? 'ALL',
+        roles: canonicalPolicyRoles(policy.roles ?? []),
+        permissive: policy.permissive ?? true,
+        using: policy.using ?? null,
+        withCheck: policy.with_check ?? null,
+        source: source ? policySource(source, policyName) : undefined,
+      });
+    }
+  }
+  return { tables, policies, diagnostics };
+}
+
+function splitName(name: { schema: string; name: string }): { schema: string; table: string } {
+  return { schema: name.schema, table: name.name };
+}
+
+function policySource(table: SourceRef, policy: string): SourceRef {
+  return { file: table.file, path: [...table.path, 'policies', policy] };
+}
+
+/**
+ * The roles of a policy as the catalog lists them: sorted, without duplicates, PUBLIC in upper
+ * case (the keyword is case-insensitive in SQL), and PUBLIC alone when the list is empty.
+ */
+export function canonicalPolicyRoles(roles: readonly string[]): string[] {
+  const names = new Set(roles.map((role) => (role.toLowerCase() === 'public' ? PUBLIC : role)));
+  if (names.size === 0) return [PUBLIC];
+  return [...names].sort();
+}

@@ -1,0 +1,158 @@
+import type { AuditConfig, SecurityConfig, SourceRef } from '../../engine/config/types.js';
+import type { SourcedDiagnostic } from '../../engine/model/desired.js';
+import type { ActualState, RoleSetting, ServerSetting } from '../../engine/model/types.js';
+import type { ServerPolicy } from '../../engine/provider.js';
+import type { PostgresCapabilities } from './capabilities.js';
+import { tlsFindings } from './tls-findings.js';
+import { canonicalSetting, SERVER_SETTINGS, splitListValue } from './settings.js';
+
+/** pgaudit.log value of a role listed in audit.roles: every statement class. */
+const AUDITED_ROLE_CLASSES = 'all';
+
+const at = (ref: SourceRef | undefined, ...steps: (string | number)[]): SourceRef | undefined =>
+  ref ? { file: ref.file, path: [...ref.path, ...steps] } : undefined;
+
+function setting(name: string, value: string, source?: SourceRef): ServerSetting {
+  const definition = SERVER_SETTINGS[name];
+  return { name, value: canonicalSetting(name, value), list: definition?.kind === 'libraries', needsRestart: definition?.needsRestart ?? false, source };
+}
+
+/**
+ * Maps `audit` and `encryption` onto PostgreSQL: pgaudit and connection logging parameters, the
+ * password hash and the lowest TLS version, set with ALTER SYSTEM; pgaudit.log per audited role;
+ * and findings for what a connection cannot change (ssl, pg_hba.conf, a restart).
+ */
+export function postgresServerPolicy(config: SecurityConfig, actual: ActualState, capabilities: PostgresCapabilities): ServerPolicy {
+  const result: ServerPolicy = { serverSettings: [], roleSettings: [], diagnostics: [] };
+  if (!config.audit && !config.encryption) return result;
+
+  if (!capabilities.serverConfiguration) {
+    for (const section of ['audit', 'encryption'] as const) {
+      if (!config[section]) continue;
+      result.diagnostics.push({
+        severity: 'warning',
+        summary: `the ${section} section does not apply to an embedded PGlite database, which has no network connections and no server configuration to reload`,
+        fix: `limit the ${section} section to server targets, or remove it`,
+        source: config.sources.keys.get(section),
+      });
+    }
+    return result;
+  }
+
+  if (config.audit) mapAudit(config, config.audit, actual, capabilities, result);
+  if (config.encryption) {
+    const source = config.sources.keys.get('encryption');
+    const { password_encryption: hash, min_tls_version: minimum } = config.encryption;
+    if (hash !== undefined) result.serverSettings.push(setting('password_encryption', hash, at(source, 'password_encryption')));
+    if (minimum !== undefined) result.serverSettings.push(setting('ssl_min_protocol_version', minimum, at(source, 'min_tls_version')));
+    result.diagnostics.push(...tlsFindings(config.encryption, actual, source));
+  }
+  result.diagnostics.push(...restartFindings(result.serverSettings, actual));
+  return result;
+}
+
+function mapAudit(
+  config: SecurityConfig,
+  audit: AuditConfig,
+  actual: ActualState,
+  capabilities: PostgresCapabilities,
+  result: ServerPolicy,
+): void {
+  const source = config.sources.keys.get('audit');
+  const enabled = audit.enabled ?? true;
+  const operations = audit.operations ?? [];
+  const connections = enabled && operations.includes('connection');
+  result.serverSettings.push(
+    setting('log_connections', connections ? 'on' : 'off', at(source, 'operations')),
+    setting('log_disconnections', connections ? 'on' : 'off', at(source, 'operations')),
+  );
+
+  if (audit.retention_days !== undefined) {
+    result.diagnostics.push({
+      severity: 'info',
+      summary: `audit.retention_days (${audit.retention_days}) is not enforced by PostgreSQL: pgaudit writes to the server log, whose files PostgreSQL never deletes by age`,
+      fix: 'keep the server log files for that many days with the log shipping or rotation tool of the host (log_rotation_age only starts new files)',
+      source: at(source, 'retention_days'),
+    });
+  }
+
+  if (!actual.server.availableExtensions.includes('pgaudit')) {
+    result.diagnostics.push({
+      severity: 'error',
+      summary: 'pgaudit is not installed on the server, so the audit section cannot be applied',
+      fix: `install the package postgresql-${capabilities.majorVersion}-pgaudit on the database server, add pgaudit to shared_preload_libraries in postgresql.conf, restart the server, then run CREATE EXTENSION pgaudit in each managed database`,
+      source,
+    });
+    return;
+  }
+
+  let classes = operations.filter((operation) => operation !== 'connection');
+  if (audit.exclude_select && classes.includes('read')) {
+    classes = classes.filter((operation) => operation !== 'read');
+    result.diagnostics.push({
+      severity: 'warning',
+      summary: 'audit.operations lists read, but exclude_select leaves it out: pgaudit logs SELECT and COPY FROM in one class (read) and cannot log one without the other',
+      fix: 'remove read from operations, or set exclude_select: false to log every read',
+      source: at(source, 'exclude_select'),
+    });
+  }
+  const log = enabled && classes.length > 0 ? classes.join(', ') : 'none';
+  result.serverSettings.push(
+    setting('pgaudit.log', log, at(source, 'operations')),
+    setting('pgaudit.log_relation', enabled ? 'on' : 'off', source),
+  );
+
+  const libraries = serverValue(actual, 'shared_preload_libraries');
+  const list = splitListValue(libraries ?? '');
+  if (!list.includes('pgaudit')) {
+    result.serverSettings.push(setting('shared_preload_libraries', [...list, 'pgaudit'].join(', '), source));
+  }
+
+  if (enabled) {
+    const declared = new Set(
+      Object.entries(config.roles).flatMap(([role, entry]) => (entry.settings?.['pgaudit.log'] === undefined ? [] : [role])),
+    );
+    for (const [index, role] of (audit.roles ?? []).entries()) {
+      if (declared.has(role)) continue;
+      result.roleSettings.push({ role, database: null, name: 'pgaudit.log', value: AUDITED_ROLE_CLASSES, source: at(source, 'roles', index) } satisfies RoleSetting);
+    }
+  }
+
+  for (const database of actual.databases) {
+    if (database.extensions.includes('pgaudit')) continue;
+    result.diagnostics.push({
+      severity: 'warning',
+      summary: `the pgaudit extension is not created in database ${JSON.stringify(database.name)}, so DDL audit records there do not name the objects they change`,
+      fix: `run CREATE EXTENSION pgaudit in database ${database.name} as a superuser`,
+      source,
+    });
+  }
+}
+
+/** The configured value of a server parameter, or the running one when no file sets it. */
+export function serverValue(actual: ActualState, name: string): string | null {
+  const found = actual.server.settings.find((each) => each.name === name);
+  return found ? (found.configured ?? found.running) : null;
+}
+
+/**
+ * A parameter read only at server start (shared_preload_libraries) takes effect after a restart.
+ * aishell cannot restart the server over a connection, so the plan says so until it happens.
+ */
+function restartFindings(desired: ServerSetting[], actual: ActualState): SourcedDiagnostic[] {
+  const diagnostics: SourcedDiagnostic[] = [];
+  for (const wanted of desired) {
+    const current = actual.server.settings.find((each) => each.name === wanted.name);
+    if (!wanted.needsRestart || !current) continue;
+    const configured = current.configured ?? current.running;
+    if (configured === wanted.value && current.running !== wanted.value) {
+      diagnostics.push({
+        severity: 'warning',
+        summary: `${wanted.name} is set to '${wanted.value}' but the server still runs with '${current.running ?? ''}': it takes effect only after a restart`,
+        fix: 'restart the PostgreSQL server (for example pg_ctlcluster <version> <cluster> restart) at a convenient time',
+        source: wanted.source,
+      });
+    }
+  }
+  return diagnostics;
+}

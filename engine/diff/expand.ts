@@ -83,21 +83,23 @@ function resolveObjects(
     return [{ object: { kind: 'database', schema: null, name: selector.name }, kind: 'database' }];
   }
 
+  const index = objectIndex(database);
   if (selector.kind === 'schema') {
-    const exists = database.objects.some((object) => object.kind === 'schema' && object.name === selector.name);
+    const exists = index.schemas.has(selector.name);
     if (!exists) return notFound(`schema ${JSON.stringify(selector.name)}`, 'create the schema first, or correct its name');
     return [{ object: { kind: 'schema', schema: null, name: selector.name }, kind: 'schema' }];
   }
 
-  const candidates = database.objects.filter((object) => object.kind === selector.kind && object.schema === selector.schema);
+  const inSchema = index.bySchema.get(schemaKey(selector.kind, selector.schema));
   if (selector.name === '*') {
-    const schemaExists = database.objects.some((object) => object.kind === 'schema' && object.name === selector.schema);
+    const schemaExists = index.schemas.has(selector.schema);
     if (!schemaExists) return notFound(`schema ${JSON.stringify(selector.schema)}`, 'create the schema first, or correct its name');
-    return candidates.map((object) => ({ object: toRef(object), kind: selector.kind }));
+    return [...(inSchema?.values() ?? [])].map((object) => ({ object: toRef(object), kind: selector.kind }));
   }
 
-  const match = candidates.find((object) => object.name === selector.name);
+  const match = inSchema?.get(selector.name);
   if (!match) {
+    const candidates = [...(inSchema?.values() ?? [])];
     const label = `${selector.kind} ${displayQualified(selector.schema, selector.name)}`;
     const similar = candidates.filter((object) => object.name.toLowerCase() === selector.name.toLowerCase());
     const fix =
@@ -119,6 +121,45 @@ function resolveObjects(
   }
 
   return [{ object: toRef(match), kind: selector.kind }];
+}
+
+/** The objects of one database by kind and schema, then by name, and the names of its schemas. */
+interface ObjectIndex {
+  /** The list indexed and its length, so that an index never outlives a change to the list. */
+  objects: CatalogObject[];
+  length: number;
+  bySchema: Map<string, Map<string, CatalogObject>>;
+  schemas: Set<string>;
+}
+
+/**
+ * Built once per inspected database and kept while the database state lives, so that expanding
+ * each declared grant is a look-up rather than a scan of every object.
+ */
+const indexes = new WeakMap<DatabaseState, ObjectIndex>();
+
+function objectIndex(database: DatabaseState): ObjectIndex {
+  const cached = indexes.get(database);
+  if (cached && cached.objects === database.objects && cached.length === database.objects.length) return cached;
+
+  const index: ObjectIndex = { objects: database.objects, length: database.objects.length, bySchema: new Map(), schemas: new Set() };
+  for (const object of database.objects) {
+    if (object.kind === 'schema') index.schemas.add(object.name);
+    const key = schemaKey(object.kind, object.schema);
+    let named = index.bySchema.get(key);
+    if (!named) {
+      named = new Map();
+      index.bySchema.set(key, named);
+    }
+    // The first object of a name wins, as the scan that this index replaces found it first.
+    if (!named.has(object.name)) named.set(object.name, object);
+  }
+  indexes.set(database, index);
+  return index;
+}
+
+function schemaKey(kind: string, schema: string | null): string {
+  return `${kind}\0${schema ?? ''}`;
 }
 
 function toRef(object: CatalogObject): ObjectRef {

@@ -6,7 +6,7 @@ import type { CredentialAction, PlannedCredential } from './types.js';
 /** The part of the vault that credentials need; engine/vault's Vault implements it. */
 export interface CredentialVault {
   has(name: string): Promise<boolean>;
-  get(name: string, options?: { reason?: string }): Promise<string>;
+  get(name: string, options?: { reason?: string; allowExpired?: boolean }): Promise<string>;
   entry(name: string): Promise<{ version: number; updated: Date; pending: { created: Date } | null }>;
   history(name: string, options?: { reason?: string }): Promise<string[]>;
   setPending(name: string, value: string, options?: { reason?: string; replace?: boolean }): Promise<void>;
@@ -182,7 +182,8 @@ export class CredentialManager implements SecretResolver {
     const require = policy?.require ?? ['uppercase', 'lowercase', 'digits'];
     const previous = (await vault.has(name)) && (await vault.entry(name)).version > 0 ? await vault.history(name) : [];
     const recent = new Set(policy?.history ? previous.slice(0, policy.history) : previous);
-    if ((await vault.has(name)) && (await vault.entry(name)).version > 0) recent.add(await vault.get(name));
+    // An expired value can still be rotated away, so it is read even past its expiry.
+    if ((await vault.has(name)) && (await vault.entry(name)).version > 0) recent.add(await vault.get(name, { allowExpired: true }));
 
     for (let attempt = 0; attempt < MAX_GENERATE_ATTEMPTS; attempt++) {
       const value = generatePassword({ length, require });

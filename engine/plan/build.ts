@@ -10,7 +10,7 @@ import type { ActualState, DesiredState } from '../model/types.js';
 import type { ProviderSession } from '../provider.js';
 import type { CredentialManager } from '../credentials/manager.js';
 import type { SecretResolver } from '../secrets.js';
-import { fingerprint } from './fingerprint.js';
+import { fingerprint, referencedRoles } from './fingerprint.js';
 import { orderChanges } from './order.js';
 import { checkPasswordPolicy, storedPasswordFindings } from './password-policy.js';
 import { providerFor, redactUrl } from './providers.js';
@@ -103,7 +103,7 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
       url: redactUrl(target.url),
       databases: session.managedDatabases,
       serverVersion: actual.serverVersion,
-      fingerprint: fingerprint(actual),
+      fingerprint: fingerprint(actual, target.drop_unmanaged_roles ? null : referencedRoles(built.desired)),
       changes,
       diagnostics,
       unmanagedRoles: result.unmanagedRoles,

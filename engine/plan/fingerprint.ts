@@ -1,18 +1,23 @@
 import { createHash } from 'node:crypto';
-import type { ActualState } from '../model/types.js';
+import type { ActualState, DesiredState } from '../model/types.js';
 
 /**
- * A SHA-256 fingerprint of the inspected state. Lists are sorted first, because catalog queries
- * return rows in no guaranteed order; a plan file is applied only while the fingerprint still
- * matches what the server holds.
+ * A SHA-256 fingerprint of the inspected state that a plan depends on. Lists are sorted first,
+ * because catalog queries return rows in no guaranteed order; a plan file is applied only while
+ * the fingerprint still matches what the server holds.
+ *
+ * `roles` limits the fingerprint to the roles the plan reads: on a shared cluster, other teams'
+ * roles come and go, and that must not make every saved plan stale. Null covers every role, as
+ * drop_unmanaged_roles needs. Objects are always covered, since `schema.*` expands over them.
  */
-export function fingerprint(state: ActualState): string {
+export function fingerprint(state: ActualState, roles: ReadonlySet<string> | null = null): string {
   const sorted = (items: unknown[]) => items.map((item) => JSON.stringify(item)).sort();
+  const relevant = (name: string) => roles === null || roles.has(name);
   const normalised = {
     serverVersion: state.serverVersion,
-    roles: sorted(state.roles),
-    memberships: sorted(state.memberships),
-    roleSettings: sorted(state.roleSettings),
+    roles: sorted(state.roles.filter((role) => relevant(role.name))),
+    memberships: sorted(state.memberships.filter((membership) => relevant(membership.member) || relevant(membership.role))),
+    roleSettings: sorted(state.roleSettings.filter((setting) => relevant(setting.role))),
     server: {
       settings: sorted(state.server.settings),
       availableExtensions: sorted(state.server.availableExtensions),
@@ -22,8 +27,8 @@ export function fingerprint(state: ActualState): string {
       .map((database) => ({
         name: database.name,
         owner: database.owner,
-        grants: sorted(database.grants),
-        defaultPrivileges: sorted(database.defaultPrivileges),
+        grants: sorted(database.grants.filter((grant) => relevant(grant.grantee))),
+        defaultPrivileges: sorted(database.defaultPrivileges.filter((entry) => relevant(entry.grantee) || relevant(entry.forRole))),
         objects: sorted(database.objects),
         rlsTables: sorted(database.rlsTables),
         policies: sorted(database.policies),
@@ -32,4 +37,18 @@ export function fingerprint(state: ActualState): string {
       .sort((a, b) => a.name.localeCompare(b.name)),
   };
   return `sha256:${createHash('sha256').update(JSON.stringify(normalised)).digest('hex')}`;
+}
+
+/** The roles a plan reads: every role the file names, and PUBLIC. */
+export function referencedRoles(desired: DesiredState): Set<string> {
+  const names = new Set<string>(['PUBLIC']);
+  for (const role of desired.roles) names.add(role.name);
+  for (const role of desired.absentRoles) {
+    names.add(role.name);
+    if (role.reassignOwnedTo) names.add(role.reassignOwnedTo);
+  }
+  for (const membership of desired.memberships) names.add(membership.role).add(membership.member);
+  for (const grant of desired.grants) for (const grantee of grant.grantees) names.add(grantee);
+  for (const entry of desired.defaultPrivileges) names.add(entry.grantee).add(entry.forRole);
+  return names;
 }

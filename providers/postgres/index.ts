@@ -155,7 +155,8 @@ async function executeInTransactions(
   // its CREATE ROLE has committed, so new roles are committed first and dropped again on failure.
   const multiDatabase = clients.size > 1;
   const created = multiDatabase ? await createRolesFirst(clients.get(primary)!, changes, hash, onStatement) : [];
-  // DROP ROLE checks dependencies in every database, so it runs after their transactions commit.
+  // REASSIGN OWNED and DROP OWNED lock the role, so two open transactions that run them for one
+  // role would wait on each other; role drops therefore run after the other changes commit.
   const deferred: { change: Change; statement: Statement }[] = [];
 
   const open = new Set<string>();
@@ -176,7 +177,7 @@ async function executeInTransactions(
     for (const change of changes) {
       if (multiDatabase && change.kind === 'create_role') continue;
       for (const statement of statementsFor(change, hash)) {
-        if (multiDatabase && change.kind === 'drop_role' && statement.database === null) {
+        if (multiDatabase && change.kind === 'drop_role') {
           deferred.push({ change, statement });
           continue;
         }
@@ -231,10 +232,11 @@ async function runStatement(client: SqlClient, change: Change, statement: Statem
 }
 
 /**
- * Commits each secondary database, then runs the deferred DROP ROLE statements and commits the
- * primary database. Every statement has run by then, so a failure here is rare.
- * NOTE: the commits are not atomic across databases: a DROP ROLE that fails here leaves the
- * secondary databases committed. Two-phase commit would need max_prepared_transactions > 0.
+ * Commits every database, then runs the deferred role drops: each database's REASSIGN OWNED and
+ * DROP OWNED in a transaction of its own, then DROP ROLE.
+ * NOTE: this is not atomic across databases. A drop that fails leaves the other changes, and
+ * the databases already cleaned, committed; the error says so. Two-phase commit would need
+ * max_prepared_transactions > 0 on the server.
  */
 async function commitAll(
   primary: string,
@@ -243,18 +245,25 @@ async function commitAll(
   deferred: { change: Change; statement: Statement }[],
   onStatement?: StatementListener,
 ): Promise<void> {
-  for (const name of [...open].filter((each) => each !== primary)) {
+  for (const name of [...open]) {
     await clients.get(name)!.query('COMMIT');
     open.delete(name);
   }
-  const primaryClient = clients.get(primary)!;
+
   for (const { change, statement } of deferred) {
-    await runStatement(primaryClient, change, statement);
+    const client = clients.get(statement.database ?? primary)!;
+    await client.query('BEGIN');
+    try {
+      await runStatement(client, change, statement);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (error instanceof ApplyError) {
+        throw new ApplyError(change, statement.display, `${error.serverMessage} (the changes before this role drop were committed)`);
+      }
+      throw error;
+    }
     onStatement?.(change, { database: statement.database, sql: statement.display });
-  }
-  if (open.has(primary)) {
-    await primaryClient.query('COMMIT');
-    open.delete(primary);
   }
 }
 

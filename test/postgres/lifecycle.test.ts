@@ -151,3 +151,38 @@ describe('plan file checks', () => {
     expect(row.n).toBe(0);
   });
 });
+
+describe('plan file freshness', () => {
+  let scratch: Scratch;
+
+  beforeEach(async () => {
+    scratch = await createScratch('postgres');
+  });
+
+  afterEach(async () => {
+    await scratch.cleanup();
+  });
+
+  it('ignores roles the plan does not read', async () => {
+    const file = path.join(scratch.dir, 'security.yaml');
+    const role = scratch.role('reader');
+    const unrelated = scratch.role('another_team');
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(role)}: {}\n`);
+    const planFile = path.join(scratch.dir, 'plan.json');
+    expect((await runCli(['plan', '-f', file, '--out', planFile], { cwd: scratch.dir, env: {} })).code).toBe(0);
+
+    // Another team creates a role of its own on the shared cluster in the meantime.
+    await scratch.sql(`CREATE ROLE ${quoteIdent(unrelated)}`);
+    const applied = await runCli(['apply', planFile, '-f', file, '--auto-approve'], { cwd: scratch.dir, env: {} });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+
+    // A change to a role the plan reads still makes it stale.
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(role)}: { login: true }\n`);
+    expect((await runCli(['plan', '-f', file, '--out', planFile], { cwd: scratch.dir, env: {} })).code).toBe(0);
+    await scratch.sql(`ALTER ROLE ${quoteIdent(role)} CONNECTION LIMIT 3`);
+    const stale = await runCli(['apply', planFile, '-f', file, '--auto-approve'], { cwd: scratch.dir, env: {} });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('has changed since the plan was made');
+  });
+});

@@ -125,7 +125,7 @@ WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA}`;
 export const POLICIES_QUERY = `
 SELECT n.nspname AS schema, c.relname AS table, p.polname AS name, p.polcmd AS command,
        p.polpermissive AS permissive,
-       ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r) END
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r)::text END
              FROM unnest(p.polroles) AS r ORDER BY 1) AS roles,
        pg_get_expr(p.polqual, p.polrelid) AS using,
        pg_get_expr(p.polwithcheck, p.polrelid) AS with_check

@@ -188,7 +188,21 @@ describe('loadConfig normalisation', () => {
 
     expect(diagnostics).toEqual([]);
     expect(config!.roles.app!.valid_until).toBe('2027-06-30');
-    expect(config!.roles.app!.settings).toEqual({ statement_timeout: '30s', search_path: 'on', work_mem: '64', jit: 'false' });
+    // YAML booleans become on/off, the form in which PostgreSQL shows boolean parameters.
+    expect(config!.roles.app!.settings).toEqual({ statement_timeout: '30s', search_path: 'on', work_mem: '64', jit: 'off' });
+  });
+
+  it('keeps per-database settings by database', async () => {
+    const { config, diagnostics } = await loadYaml([
+      ...POSTGRES_HEAD,
+      'roles:',
+      '  app:',
+      '    settings_in:',
+      '      app: { work_mem: 64MB, jit: true }',
+    ]);
+
+    expect(diagnostics).toEqual([]);
+    expect(config!.roles.app!.settings_in).toEqual({ app: { work_mem: '64MB', jit: 'on' } });
   });
 
   it('follows anchors and merge keys', async () => {

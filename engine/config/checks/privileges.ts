@@ -52,7 +52,10 @@ export function checkPrivileges(context: CheckContext): void {
   checkPolicies(context);
 }
 
-/** Entries of a configuration without valid targets are checked as PostgreSQL, the default engine. */
+/**
+ * Entries of a configuration without valid targets are checked as PostgreSQL, the default engine.
+ * NOTE: privilege names of grants that apply only to MySQL, MariaDB or MongoDB are not checked here.
+ */
 function appliesToPostgres(context: CheckContext, only: readonly string[] | undefined): boolean {
   const engines = context.enginesOf(only);
   return engines.size === 0 || engines.has('postgres');

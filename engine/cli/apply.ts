@@ -83,24 +83,32 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
   }
 
   // A rotated credential's new value is pending in the vault until a database has committed it.
-  let committedTargets = 0;
+  const { appliedRecords, failedRecords } = await import('./record.js');
+  const committed = new Set<string>();
   try {
     await context.credentials?.beginApply(plan.credentials ?? [], context.config.password_policy);
-    const { recordApply } = await import('./record.js');
     const applied = await applyPlan(context, plan, {
-      onTargetApplied: async (result) => {
-        committedTargets += 1;
-        await recordApply(context, io, result);
+      onTargetApplied: (result) => {
+        committed.add(result.target);
+        context.recorder.add(...appliedRecords(result));
       },
     });
     await context.credentials?.finishApply(true);
     const count = applied.reduce((sum, target) => sum + target.changes.length, 0);
     io.stdout.write(`\nApply complete: ${count} change(s) made on ${applied.length} target(s).\n`);
-    return 0;
+    return (await context.recorder.flush()) ? 0 : 1;
   } catch (error) {
-    await context.credentials?.finishApply(committedTargets > 0).catch((finishError: unknown) => {
+    await context.credentials?.finishApply(committed.size > 0).catch((finishError: unknown) => {
       io.stderr.write(`error: could not finish the credential rotation: ${finishError instanceof Error ? finishError.message : String(finishError)}; the next plan repairs it\n`);
     });
+    const message = error instanceof ApplyError ? error.serverMessage : error instanceof Error ? error.message : String(error);
+    const failedTarget = plan.targets.find((target) => target.changes.length > 0 && !committed.has(target.name));
+    if (failedTarget) {
+      const failedAddress = error instanceof ApplyError ? error.change.address : null;
+      context.recorder.add(...failedRecords(plan, failedTarget.name, failedAddress, message));
+    }
+    await context.recorder.flush();
+
     if (error instanceof ApplyError) {
       io.stderr.write(
         `\nerror: apply failed, and every database of the failing target was rolled back\n  change: ${error.change.address}\n  statement: ${error.statement}\n  server: ${error.serverMessage}\n`,
@@ -108,7 +116,7 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     } else if (error instanceof StalePlanError) {
       io.stderr.write(`\nerror: ${error.message}\n`);
     } else {
-      io.stderr.write(`\nerror: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.stderr.write(`\nerror: ${message}\n`);
     }
     return 1;
   }

@@ -2,6 +2,7 @@ import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js'
 import type { SecurityConfig } from '../config/types.js';
 import type { CredentialManager } from '../credentials/manager.js';
 import { createSecretResolver, type SecretResolver } from '../secrets.js';
+import { AuditRecorder } from './audit-recorder.js';
 import type { CommandIo } from './io.js';
 
 export interface LoadedContext {
@@ -9,6 +10,8 @@ export interface LoadedContext {
   configPath: string;
   secrets: SecretResolver;
   credentials?: CredentialManager;
+  /** Collects the command's audit records; the command flushes it to the ledger at its end. */
+  recorder: AuditRecorder;
 }
 
 /** Prints diagnostics to stderr, errors and warnings alike. */
@@ -28,11 +31,14 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
   if (!result.config || hasErrors(result.diagnostics)) return null;
 
   const config = result.config;
+  const recorder = new AuditRecorder(io, config, configPath);
   const openVault = async () => {
     const { openVault } = await import('../vault/open.js');
     const { resolveVaultPath } = await import('../vault/location.js');
     const vaultPath = await resolveVaultPath({ configPath, env: io.env, cwd: io.cwd });
-    return openVault({ path: vaultPath, env: io.env });
+    const vault = await openVault({ path: vaultPath, env: io.env, onAccess: recorder.vaultAccess });
+    recorder.useVault(vault);
+    return vault;
   };
 
   // The credential manager resolves secrets too, so that a value being rotated is read from the
@@ -40,9 +46,9 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
   if (Object.keys(config.credentials).length > 0) {
     const { CredentialManager } = await import('../credentials/manager.js');
     const credentials = new CredentialManager(config, io.env, openVault);
-    return { config, configPath, secrets: credentials, credentials };
+    return { config, configPath, secrets: credentials, credentials, recorder };
   }
-  return { config, configPath, secrets: createSecretResolver(io.env, openVault) };
+  return { config, configPath, secrets: createSecretResolver(io.env, openVault), recorder };
 }
 
 /** The targets a command works on: those named with -t, or every target. */

@@ -10,7 +10,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.js')).runValidate,
   plan: async () => (await import('./plan.js')).runPlan,
   apply: async () => (await import('./apply.js')).runApply,
-  vault: async () => (await import('../vault/cli.js')).runVaultCommand,
+  vault: async () => {
+    const [{ runVaultCommand }, { AuditRecorder }] = await Promise.all([import('../vault/cli.js'), import('./audit-recorder.js')]);
+    // Every vault read and write goes to the audit ledger once the command ends.
+    return async (args, io) => {
+      const recorder = new AuditRecorder(io);
+      const code = await runVaultCommand(args, io, { onAccess: recorder.vaultAccess });
+      return (await recorder.flush()) ? code : code || 1;
+    };
+  },
   audit: async () => (await import('../ledger/cli.js')).runAuditCommand,
 };
 

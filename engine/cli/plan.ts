@@ -53,6 +53,10 @@ export async function runPlan(args: string[], io: CommandIo): Promise<number> {
 
   if (values.out) await writePlanFile(values.out, plan);
 
+  const { driftRecords } = await import('./record.js');
+  context.recorder.add(...driftRecords(plan));
+  if (!(await context.recorder.flush())) return 1;
+
   const failed = plan.targets.some((target) => hasErrors(target.diagnostics));
   if (failed) return 1;
   return values['detailed-exitcode'] && hasChanges(plan) ? 2 : 0;

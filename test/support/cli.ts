@@ -17,7 +17,9 @@ export async function runCli(args: string[], options: { cwd: string; env?: NodeJ
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     stdin,
-    env: { ...options.env },
+    // HOME defaults to the test's directory, so the default ledger and vault paths
+    // (~/.aishell/…) never point into the real home directory.
+    env: { HOME: options.cwd, ...options.env },
     cwd: options.cwd,
   });
   return { code, stdout, stderr };

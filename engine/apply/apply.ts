@@ -1,3 +1,4 @@
+import { formatDiagnostic } from '../diagnostics.js';
 import { connectTarget, planTarget, type PlanContext } from '../plan/build.js';
 import type { Plan, TargetPlan } from '../plan/types.js';
 import type { PlannedStatement, ProviderSession } from '../provider.js';
@@ -61,7 +62,16 @@ export async function applyPlan(context: PlanContext, plan: Plan, hooks: ApplyHo
   return applied;
 }
 
+/**
+ * Re-plans a target under the apply lock. Besides a changed fingerprint, errors that the fresh
+ * plan finds stop the apply too: a password resolved now may differ from the one the plan file
+ * was checked with, and every password must meet password_policy before anything runs.
+ */
 async function checkFresh(context: PlanContext, target: TargetPlan, session: ProviderSession): Promise<void> {
   const current = await planTarget(context, target.name, session);
   if (current.plan.fingerprint !== target.fingerprint) throw new StalePlanError(target.name);
+  const errors = current.plan.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
+  if (errors.length > 0) {
+    throw new Error(`target ${target.name} has errors now, so nothing was applied:\n${errors.map(formatDiagnostic).join('\n')}`);
+  }
 }

@@ -102,11 +102,11 @@ function mapAudit(
     setting('pgaudit.log_relation', enabled ? 'on' : 'off', source),
   );
 
-  const libraries = serverValue(actual, 'shared_preload_libraries');
-  const list = splitListValue(libraries ?? '');
-  if (!list.includes('pgaudit')) {
-    result.serverSettings.push(setting('shared_preload_libraries', [...list, 'pgaudit'].join(', '), source));
-  }
+  // The configured list is always part of the desired state, even when it already names pgaudit,
+  // so that a restart still pending is reported until the running server has loaded it.
+  const libraries = splitListValue(serverValue(actual, 'shared_preload_libraries') ?? '');
+  const preload = libraries.includes('pgaudit') || !enabled ? libraries : [...libraries, 'pgaudit'];
+  if (enabled) result.serverSettings.push(setting('shared_preload_libraries', preload.join(', '), source));
 
   if (enabled) {
     const declared = new Set(

@@ -1,26 +1,29 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../providers/postgres/quote.js';
 import { createScratch, type Scratch } from '../support/backends.js';
 import { runCli } from '../support/cli.js';
+import { saveServerSettings, showOnNewConnection } from './server-settings.js';
 
 const q = (text: string) => JSON.stringify(text);
-const PASSWORD = 'Ledger-test-password-93';
+const AUDIT_SETTINGS = ['pgaudit.log', 'pgaudit.log_relation', 'log_connections', 'log_disconnections'];
 
-describe('audit ledger of plan and apply', () => {
+// pgaudit is installed and preloaded on the test server by .ci/run; PGlite has no pgaudit.
+describe('audit on postgres', () => {
   let scratch: Scratch;
   let file: string;
-  let ledger: string;
-  let role: string;
-  const cli = (...args: string[]) => runCli(args, { cwd: scratch.dir, env: { APP_PW: PASSWORD } });
+  let auditor: string;
+  let restore: () => Promise<void>;
+
+  const plan = (...args: string[]) => runCli(['plan', '-f', file, ...args], { cwd: scratch.dir, env: {} });
+  const apply = () => runCli(['apply', '-f', file, '--auto-approve'], { cwd: scratch.dir, env: {} });
 
   beforeEach(async () => {
+    restore = await saveServerSettings(AUDIT_SETTINGS);
     scratch = await createScratch('postgres');
+    await scratch.sql('CREATE EXTENSION pgaudit');
+    auditor = scratch.role('auditor');
     file = path.join(scratch.dir, 'security.yaml');
-    ledger = path.join(scratch.dir, 'audit', 'ledger');
-    role = scratch.role('app');
-    await scratch.sql('CREATE TABLE public.orders (id int)');
     await writeFile(
       file,
       `version: 1
@@ -28,68 +31,66 @@ targets:
   main:
     engine: postgres
     url: ${q(scratch.url)}
-ledger:
-  path: ./audit/ledger
 roles:
-  ${q(role)}:
-    login: true
-    password: \${env:APP_PW}
-grants:
-  - { to: ${q(role)}, privileges: [SELECT, INSERT], on: { table: public.orders } }
+  ${q(auditor)}: {}
+audit:
+  enabled: true
+  operations: [ddl, write, role, connection]
+  roles: [${q(auditor)}]
+  retention_days: 365
 `,
     );
   });
 
   afterEach(async () => {
     await scratch.cleanup();
+    await restore();
   });
 
-  const records = async () =>
-    (await readFile(ledger, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { kind: string; address?: string; outcome?: string; details?: Record<string, unknown> });
+  it('applies pgaudit settings and reads them back', async () => {
+    const first = await plan('--detailed-exitcode');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(2);
+    expect(first.stdout).toContain("main: set pgaudit.log = 'write, role, ddl' (server, needs reload)");
+    expect(first.stdout).toContain("main: set log_connections = 'on' (server, needs reload)");
+    expect(first.stdout).toContain(`main: set pgaudit.log of role ${auditor}`);
+    expect(first.stdout).toContain('Server settings (ALTER SYSTEM after the transactions commit, then a configuration reload):');
+    expect(first.stdout).toContain('audit.retention_days (365) is not enforced by PostgreSQL');
+    expect(first.stdout).not.toContain('shared_preload_libraries');
 
-  it('records each applied change with masked statements', async () => {
-    const applied = await cli('apply', '-f', file, '--auto-approve');
+    const applied = await apply();
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
 
-    const changes = (await records()).filter((record) => record.kind === 'apply.change');
-    expect(changes.map((record) => record.address).sort()).toEqual(
-      [`main: create role ${role}`, `main/${scratch.database}: grant INSERT on table public.orders to ${role}`, `main/${scratch.database}: grant SELECT on table public.orders to ${role}`].sort(),
+    expect(await showOnNewConnection(scratch.url, 'pgaudit.log', 'write, role, ddl')).toBe('write, role, ddl');
+    expect(await showOnNewConnection(scratch.url, 'pgaudit.log_relation', 'on')).toBe('on');
+    expect(await showOnNewConnection(scratch.url, 'log_connections', 'on')).toBe('on');
+    const [setting] = await scratch.sql(
+      `SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = 0 AND setrole = (SELECT oid FROM pg_roles WHERE rolname = $1)`,
+      [auditor],
     );
-    expect(changes.every((record) => record.outcome === 'ok')).toBe(true);
-    const create = changes.find((record) => record.address === `main: create role ${role}`)!;
-    expect(String((create.details?.statements as string[])[0])).toContain('PASSWORD <secret from env:APP_PW>');
-    expect(await readFile(ledger, 'utf8')).not.toContain(PASSWORD);
-    expect(await readFile(ledger, 'utf8')).not.toContain('SCRAM-SHA-256$');
+    expect(setting.setconfig).toEqual(['pgaudit.log=all']);
 
-    const verified = await runCli(['audit', 'verify', '--ledger', ledger], { cwd: scratch.dir, env: {} });
-    expect(verified.stderr).toBe('');
-    expect(verified.code).toBe(0);
+    const second = await plan('--detailed-exitcode');
+    expect(second.stdout).toContain('No changes');
+    expect(second.code).toBe(0);
   });
 
-  it('records drift that a plan finds', async () => {
-    expect((await cli('apply', '-f', file, '--auto-approve')).code).toBe(0);
-    await scratch.sql(`GRANT DELETE ON public.orders TO ${quoteIdent(role)}`);
-    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(2);
+  it('shows an out-of-band server change as drift', async () => {
+    expect((await apply()).code).toBe(0);
+    await scratch.sql("ALTER SYSTEM SET pgaudit.log = 'all'");
+    await scratch.sql('SELECT pg_reload_conf()');
 
-    const drift = (await records()).filter((record) => record.kind === 'plan.drift');
-    expect(drift).toHaveLength(1);
-    expect(drift[0].details?.addresses).toEqual([`main/${scratch.database}: revoke DELETE on table public.orders from ${role}`]);
+    const drift = await plan('--detailed-exitcode');
+    expect(drift.code).toBe(2);
+    expect(drift.stdout).toContain("main: set pgaudit.log = 'write, role, ddl' (server, needs reload)");
+    expect(drift.stdout).toContain('pgaudit.log: all -> write, role, ddl');
   });
 
-  it('records a failed apply as failed and rolled back', async () => {
-    await scratch.sql(`CREATE FUNCTION public.block() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'grants are frozen'; END $$`);
-    await scratch.sql(`CREATE EVENT TRIGGER block_grants ON ddl_command_start WHEN TAG IN ('GRANT') EXECUTE FUNCTION public.block()`);
-    expect((await cli('apply', '-f', file, '--auto-approve')).code).toBe(1);
-
-    const all = await records();
-    const outcomes = all.filter((record) => record.kind === 'apply.change').map((record) => record.outcome);
-    expect(outcomes.filter((outcome) => outcome === 'failed')).toHaveLength(1);
-    expect(outcomes.filter((outcome) => outcome === 'rolled-back')).toHaveLength(2);
-    expect(all.find((record) => record.kind === 'apply.summary')?.outcome).toBe('failed');
-    await scratch.sql('DROP EVENT TRIGGER block_grants');
+  it('warns where the pgaudit extension is missing', async () => {
+    await scratch.sql('DROP EXTENSION pgaudit');
+    const result = await plan();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`the pgaudit extension is not created in database "${scratch.database}"`);
   });
 });

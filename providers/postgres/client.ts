@@ -4,6 +4,11 @@
  */
 export interface SqlClient {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Runs several statements separated by semicolons in one round trip (a simple query), inside
+   * the transaction that is open. The first statement that fails aborts the rest.
+   */
+  exec(sql: string): Promise<void>;
   close(): Promise<void>;
   /** Number of queries sent since the client opened: tests use it to count catalog queries. */
   readonly queryCount: number;
@@ -23,6 +28,11 @@ export async function connectServer(connectionString: string, password?: string)
       count += 1;
       const result = await client.query(sql, params);
       return result.rows as Row[];
+    },
+    async exec(sql: string) {
+      count += 1;
+      // Without parameters, pg sends a simple query, which may hold several statements.
+      await client.query(sql);
     },
     async close() {
       await client.end();
@@ -46,6 +56,10 @@ export async function connectPglite(dataDir: string | null): Promise<SqlClient> 
       count += 1;
       const result = await db.query(sql, params);
       return result.rows as Row[];
+    },
+    async exec(sql: string) {
+      count += 1;
+      await db.exec(sql);
     },
     async close() {
       await db.close();

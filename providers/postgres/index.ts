@@ -12,6 +12,7 @@ import {
   type ProviderSession,
   type StatementListener,
 } from '../../engine/provider.js';
+import { BATCH_STATEMENTS, BatchFailedError, StatementBatch } from './batch.js';
 import { capabilitiesFor } from './capabilities.js';
 import { connectPglite, connectServer, type SqlClient } from './client.js';
 import { inspect, inspectServer } from './inspect.js';
@@ -118,7 +119,16 @@ export const postgresProvider: Provider = {
       },
 
       async execute(changes, resolveSecret, onStatement) {
-        await executeInTransactions(primary, clients, changes, resolveSecret, onStatement);
+        const hash = await passwordHasher(changes, resolveSecret);
+        try {
+          await executeInTransactions(primary, clients, changes, hash, { batchSize: BATCH_STATEMENTS, rehearsal: false }, onStatement);
+        } catch (error) {
+          if (!(error instanceof BatchFailedError)) throw error;
+          // Everything was rolled back. Running the same changes again one statement at a time,
+          // and rolling back once more, finds the statement that failed and the server's message.
+          await executeInTransactions(primary, clients, changes, hash, { batchSize: 1, rehearsal: true });
+          throw error.replayedError();
+        }
       },
 
       async close() {
@@ -129,6 +139,23 @@ export const postgresProvider: Provider = {
     return session;
   },
 };
+
+/** Resolves the plan's passwords once, before any statement runs. */
+async function passwordHasher(changes: Change[], resolveSecret: (ref: SecretRef) => Promise<string>): Promise<(ref: SecretRef) => string> {
+  const secrets = new Map<string, string>();
+  for (const change of changes) {
+    const ref = change.kind === 'create_role' ? change.password : change.kind === 'set_password' ? change.password : undefined;
+    if (ref) secrets.set(`${ref.kind}:${ref.name}`, await resolveSecret(ref));
+  }
+  return (ref: SecretRef) => scramVerifier(secrets.get(`${ref.kind}:${ref.name}`)!);
+}
+
+interface ExecuteOptions {
+  /** Statements sent per round trip; 1 sends each on its own, so a failure names its statement. */
+  batchSize: number;
+  /** Runs every statement, then rolls back instead of committing and skips ALTER SYSTEM. */
+  rehearsal: boolean;
+}
 
 /**
  * Runs every statement inside one transaction per database and commits them together at the end,
@@ -141,20 +168,14 @@ async function executeInTransactions(
   primary: string,
   clients: Map<string, SqlClient>,
   changes: Change[],
-  resolveSecret: (ref: SecretRef) => Promise<string>,
+  hash: (ref: SecretRef) => string,
+  options: ExecuteOptions,
   onStatement?: StatementListener,
 ): Promise<void> {
-  const secrets = new Map<string, string>();
-  for (const change of changes) {
-    const ref = change.kind === 'create_role' ? change.password : change.kind === 'set_password' ? change.password : undefined;
-    if (ref) secrets.set(`${ref.kind}:${ref.name}`, await resolveSecret(ref));
-  }
-  const hash = (ref: SecretRef) => scramVerifier(secrets.get(`${ref.kind}:${ref.name}`)!);
-
   // In a target with several databases, another database's connection sees a role only once
   // its CREATE ROLE has committed, so new roles are committed first and dropped again on failure.
   const multiDatabase = clients.size > 1;
-  const created = multiDatabase ? await createRolesFirst(clients.get(primary)!, changes, hash, onStatement) : [];
+  const created = multiDatabase ? await createRolesFirst(clients.get(primary)!, changes, hash, options.batchSize, onStatement) : [];
   // REASSIGN OWNED and DROP OWNED lock the role, so two open transactions that run them for one
   // role would wait on each other; role drops therefore run after the other changes commit.
   const deferred: { change: Change; statement: Statement }[] = [];
@@ -172,6 +193,7 @@ async function executeInTransactions(
   };
 
   const afterCommit: { change: Change; statement: Statement }[] = [];
+  const batch = new StatementBatch(options.batchSize, onStatement);
   try {
     await clientFor(primary);
     for (const change of changes) {
@@ -185,18 +207,28 @@ async function executeInTransactions(
           afterCommit.push({ change, statement });
           continue;
         }
-        await runStatement(await clientFor(statement.database), change, statement);
-        onStatement?.(change, { database: statement.database, sql: statement.display });
+        await batch.run(await clientFor(statement.database), change, statement);
       }
+    }
+    await batch.flush();
+    if (options.rehearsal) {
+      await rollBack(clients, open);
+      await dropCreatedRoles(clients.get(primary)!, created);
+      return;
     }
     await commitAll(primary, clients, open, deferred, onStatement);
   } catch (error) {
-    for (const name of open) await clients.get(name)!.query('ROLLBACK').catch(() => undefined);
+    await rollBack(clients, open);
     await dropCreatedRoles(clients.get(primary)!, created);
     throw error;
   }
 
   await runServerSettings(clients.get(primary)!, afterCommit, onStatement);
+}
+
+async function rollBack(clients: Map<string, SqlClient>, open: Set<string>): Promise<void> {
+  for (const name of open) await clients.get(name)!.query('ROLLBACK').catch(() => undefined);
+  open.clear();
 }
 
 /**
@@ -272,18 +304,18 @@ async function createRolesFirst(
   client: SqlClient,
   changes: Change[],
   hash: (ref: SecretRef) => string,
+  batchSize: number,
   onStatement?: StatementListener,
 ): Promise<string[]> {
   const creates = changes.filter((change) => change.kind === 'create_role');
   if (creates.length === 0) return [];
   await client.query('BEGIN');
   try {
+    const batch = new StatementBatch(batchSize, onStatement);
     for (const change of creates) {
-      for (const statement of statementsFor(change, hash)) {
-        await runStatement(client, change, statement);
-        onStatement?.(change, { database: statement.database, sql: statement.display });
-      }
+      for (const statement of statementsFor(change, hash)) await batch.run(client, change, statement);
     }
+    await batch.flush();
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -90,7 +90,7 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     const applied = await applyPlan(context, plan, {
       onTargetApplied: (result) => {
         committed.add(result.target);
-        context.recorder.add(...appliedRecords(result));
+        context.recorder.addAll(appliedRecords(result));
       },
     });
     await context.credentials?.finishApply(true);
@@ -105,7 +105,7 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     const failedTarget = plan.targets.find((target) => target.changes.length > 0 && !committed.has(target.name));
     if (failedTarget) {
       const failedAddress = error instanceof ApplyError ? error.change.address : null;
-      context.recorder.add(...failedRecords(plan, failedTarget.name, failedAddress, message));
+      context.recorder.addAll(failedRecords(plan, failedTarget.name, failedAddress, message));
     }
     await context.recorder.flush();
 

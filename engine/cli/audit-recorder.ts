@@ -40,7 +40,12 @@ export class AuditRecorder {
   }
 
   add(...records: LedgerRecordInput[]): void {
-    this.records.push(...records);
+    this.addAll(records);
+  }
+
+  /** Adds a list of any length; spreading 100,000 records into add() would overflow the call stack. */
+  addAll(records: readonly LedgerRecordInput[]): void {
+    for (const record of records) this.records.push(record);
   }
 
   readonly vaultAccess = (event: AccessEvent): void => {

@@ -149,8 +149,11 @@ export class Ledger {
       internalFlags.unshift(...genesis.map(() => true));
     }
 
-    records.push(...inputs);
-    internalFlags.push(...inputs.map(() => internal));
+    // Loops, not push(...inputs): an apply of 100,000 changes would overflow the call stack.
+    for (const input of inputs) {
+      records.push(input);
+      internalFlags.push(internal);
+    }
 
     let seq = 0;
     let prev = GENESIS_PREV;

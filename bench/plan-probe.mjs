@@ -1,0 +1,61 @@
+/**
+ * Plans one configuration inside this process and prints, as JSON, what the CLI does not show:
+ * the number of queries the provider sent, the number of changes and where the time went.
+ *
+ *   node bench/plan-probe.mjs CONFIG [--statements FILE] [--state FILE]
+ *
+ * --statements writes the plan's SQL as one script for `psql -1 -f`; --state writes the
+ * inspected state as JSON, for the diff benchmark.
+ */
+import { writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../dist/engine/config/load.js';
+import { connectTarget, planTarget } from '../dist/engine/plan/build.js';
+import { createSecretResolver } from '../dist/engine/secrets.js';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { statements: { type: 'string' }, state: { type: 'string' } } });
+const configPath = positionals[0];
+
+let mark = performance.now();
+const lap = () => {
+  const now = performance.now();
+  const elapsed = now - mark;
+  mark = now;
+  return Math.round(elapsed);
+};
+
+const loaded = await loadConfig(configPath);
+if (!loaded.config) {
+  console.error(loaded.diagnostics.map((diagnostic) => diagnostic.summary).join('\n'));
+  process.exit(1);
+}
+const context = { config: loaded.config, configPath, secrets: createSecretResolver(process.env) };
+const loadMs = lap();
+
+const [targetName] = Object.keys(loaded.config.targets);
+const session = await connectTarget(context, targetName);
+try {
+  const connectMs = lap();
+  const { plan, actual } = await planTarget(context, targetName, session);
+  const planMs = lap();
+
+  if (values.statements) {
+    const sql = plan.changes.flatMap((change) => change.statements.map((statement) => `${statement.sql};`));
+    await writeFile(values.statements, `${sql.join('\n')}\n`);
+  }
+  if (values.state) await writeFile(values.state, JSON.stringify(actual));
+
+  const errors = plan.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
+  console.log(JSON.stringify({
+    queries: session.queryCount,
+    changes: plan.changes.length,
+    statements: plan.changes.reduce((sum, change) => sum + change.statements.length, 0),
+    errors: errors.map((diagnostic) => diagnostic.summary).slice(0, 5),
+    grants: actual.databases.reduce((sum, database) => sum + database.grants.length, 0),
+    roles: actual.roles.length,
+    ms: { load: loadMs, connect: connectMs, plan: planMs },
+  }));
+} finally {
+  await session.close();
+}

@@ -1,0 +1,154 @@
+/**
+ * Every measurement that needs the database, at one scale: apply from empty, plan with no
+ * changes, configuration loading and the pure diff. Each aishell run is paired with its baseline
+ * in the same iteration, so load from other work on the machine affects both alike.
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { buildEstate } from './estate.mjs';
+import { Samples, timedOk } from './measure.mjs';
+import { createScratch } from './scratch.mjs';
+
+const run = promisify(execFile);
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const BIN = path.join(root, 'dist/engine/cli/bin.js');
+const NODE = process.execPath;
+
+/** psql without ~/.psqlrc, stopping at the first error, with its output discarded. */
+const psqlArgs = (url, file) => ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-d', url, '-f', file];
+
+export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
+  const label = scale >= 1 ? 'full' : scale >= 0.1 ? 'tenth' : 'small';
+  const scratch = await createScratch(label);
+  onCleanup(() => scratch.drop());
+  const dir = path.join(workDir, `scale-${scale}`);
+  await run('mkdir', ['-p', dir]);
+
+  const estate = buildEstate({ scale, prefix: scratch.prefix, url: scratch.url, database: scratch.database });
+  const files = {
+    config: path.join(dir, 'security.yaml'),
+    broken: path.join(dir, 'broken.yaml'),
+    setup: path.join(dir, 'setup.sql'),
+    apply: path.join(dir, 'apply.sql'),
+    catalog: path.join(dir, 'catalog.sql'),
+    state: path.join(dir, 'state.json'),
+  };
+  await writeFile(files.config, estate.yaml);
+  await writeFile(files.setup, estate.setupSql);
+  await writeFile(files.catalog, await catalogScript());
+  const broken = brokenConfig(estate.yaml);
+  await writeFile(files.broken, broken.text);
+
+  log(`scale ${scale}: ${estate.counts.roles} roles, ${estate.counts.privileges} privileges, ${(estate.yaml.length / 1e6).toFixed(1)} MB of YAML in ${scratch.database}`);
+  await timedOk('create the objects', 'psql', psqlArgs(scratch.url, files.setup));
+
+  const aishell = (...args) => [NODE, [BIN, ...args]];
+  const samples = new Samples();
+
+  // The statements of the plan from empty are the psql baseline of apply.
+  const fromEmpty = await probe(files.config, '--statements', files.apply);
+  if (fromEmpty.errors.length > 0) throw new Error(`the plan from empty has errors: ${fromEmpty.errors.join('; ')}`);
+
+  for (let iteration = 0; iteration < runs; iteration++) {
+    log(`scale ${scale}: apply from empty, run ${iteration + 1} of ${runs}`);
+    const psqlStep = ['apply.psql', () => timedOk('psql -1 -f', 'psql', ['-1', ...psqlArgs(scratch.url, files.apply)])];
+    const aishellStep = ['apply.aishell', () => timedOk('aishell apply', ...aishell('apply', '-f', files.config, '--auto-approve'))];
+    // Alternate which goes first, and end with aishell so that aishell converges the estate.
+    const aishellFirst = iteration % 2 === 1 && iteration !== runs - 1;
+    const steps = aishellFirst ? [aishellStep, psqlStep] : [psqlStep, aishellStep];
+    for (const [name, step] of steps) {
+      await scratch.dropRoles(estate.owner);
+      const result = await step();
+      samples.add(name, result.ms);
+      samples.add(`${name}.rss`, result.rssMb);
+    }
+  }
+
+  // The converged estate: a plan must find no change, or every figure below is meaningless.
+  await timedOk('plan after apply', ...aishell('plan', '-f', files.config, '--detailed-exitcode'));
+
+  for (let iteration = 0; iteration < runs; iteration++) {
+    log(`scale ${scale}: plan with no changes, loading, run ${iteration + 1} of ${runs}`);
+    const catalog = await timedOk('psql catalog', 'psql', psqlArgs(scratch.url, files.catalog));
+    const bareNode = await timedOk('node -e 0', NODE, ['-e', '0']);
+    samples.add('catalog.psql', catalog.ms);
+    samples.add('catalog.node', bareNode.ms);
+    samples.add('catalog.baseline', catalog.ms + bareNode.ms);
+
+    const plan = await timedOk('aishell plan', ...aishell('plan', '-f', files.config, '--detailed-exitcode'));
+    samples.add('plan', plan.ms);
+    samples.add('plan.rss', plan.rssMb);
+
+    const validate = await timedOk('aishell validate', ...aishell('validate', '-f', files.config));
+    samples.add('validate', validate.ms);
+    samples.add('validate.rss', validate.rssMb);
+
+    const failing = await timedOk('aishell validate (one error)', ...aishell('validate', '-f', files.broken), { expectedCode: 1 });
+    if (!failing.stderr.includes(`broken.yaml:${broken.line}:${broken.column}: error:`)) {
+      throw new Error(`the error in broken.yaml is not reported at line ${broken.line}, column ${broken.column}:\n${failing.stderr.slice(0, 2000)}`);
+    }
+    samples.add('validate.error', failing.ms);
+  }
+
+  const converged = await probe(files.config, '--state', files.state);
+  if (converged.changes !== 0) throw new Error(`the converged estate still has ${converged.changes} change(s)`);
+  log(`scale ${scale}: the pure diff`);
+  const diffAlone = JSON.parse((await run(NODE, [path.join(root, 'bench/diff-probe.mjs'), files.config, files.state, String(Math.max(runs, 5))], { maxBuffer: 1 << 26 })).stdout);
+
+  await scratch.drop();
+  return {
+    scale,
+    counts: estate.counts,
+    yamlBytes: Buffer.byteLength(estate.yaml),
+    statements: fromEmpty.statements,
+    changesFromEmpty: fromEmpty.changes,
+    inspectedGrants: converged.grants,
+    queries: { fromEmpty: fromEmpty.queries, converged: converged.queries },
+    phases: converged.ms,
+    diff: diffAlone,
+    samples: samples.toJSON(),
+    medians: Object.fromEntries([...samples.values.keys()].map((name) => [name, samples.median(name)])),
+  };
+}
+
+/** Plans in-process through plan-probe.mjs, for the query count and the plan's statements. */
+async function probe(config, ...args) {
+  const { stdout } = await run(NODE, [path.join(root, 'bench/plan-probe.mjs'), config, ...args], { maxBuffer: 1 << 26 });
+  return JSON.parse(stdout);
+}
+
+/**
+ * The catalog baseline: the provider's own catalog queries, one per catalog, as one psql script.
+ * They are read from the built provider, so the baseline reads exactly the rows a plan reads.
+ */
+async function catalogScript() {
+  const catalog = await import(path.join(root, 'dist/providers/postgres/catalog.js'));
+  const queries = [
+    "SET TimeZone = 'UTC'",
+    catalog.SERVER_QUERY,
+    catalog.ROLES_WITH_PASSWORD_QUERY,
+    catalog.MEMBERSHIPS_QUERY,
+    catalog.DATABASE_QUERY,
+    catalog.SCHEMAS_QUERY,
+    catalog.RELATIONS_QUERY,
+    catalog.COLUMNS_QUERY,
+    catalog.ROUTINES_QUERY,
+    catalog.DEFAULT_PRIVILEGES_QUERY,
+  ];
+  return `${queries.map((query) => `${query.trim()};`).join('\n')}\n`;
+}
+
+/**
+ * The full file with one misspelt privilege in its last grant, which validation must report at
+ * its exact line and column; this times how long finding a position in a large file takes.
+ */
+function brokenConfig(yaml) {
+  const lines = yaml.split('\n');
+  const index = lines.findLastIndex((line, at) => line.startsWith('    privileges: [') && lines[at - 1]?.startsWith('  - to:'));
+  const column = lines[index].indexOf('[') + 2;
+  lines[index] = lines[index].replace('[', '[SELCT, ');
+  return { text: lines.join('\n'), line: index + 1, column };
+}

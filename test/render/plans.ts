@@ -1,6 +1,15 @@
 import { CHANGE_SYMBOL, type Change } from '../../engine/diff/changes.js';
-import { defaultPrivilegeAddress, grantAddress, membershipAddress, roleAddress } from '../../engine/diff/addresses.js';
-import { ROLE_ATTRIBUTE_DEFAULTS, type Grant } from '../../engine/model/types.js';
+import {
+  defaultPrivilegeAddress,
+  grantAddress,
+  membershipAddress,
+  policyAddress,
+  rlsAddress,
+  roleAddress,
+  roleSettingAddress,
+  serverSettingAddress,
+} from '../../engine/diff/addresses.js';
+import { ROLE_ATTRIBUTE_DEFAULTS, type Grant, type Policy, type RoleSetting, type ServerSetting } from '../../engine/model/types.js';
 import { orderChanges } from '../../engine/plan/order.js';
 import { PLAN_FORMAT_VERSION, summarise, type Plan, type PlannedChange, type TargetPlan } from '../../engine/plan/types.js';
 import { statementsFor } from '../../providers/postgres/statements.js';
@@ -23,7 +32,9 @@ export function planned(change: Change): PlannedChange {
     symbol,
     destructive: change.destructive,
     change,
-    statements: statementsFor(change, null).map(({ database, display }) => ({ database, sql: display })),
+    statements: statementsFor(change, null).map(({ database, display, outsideTransaction }) =>
+      outsideTransaction ? { database, sql: display, outsideTransaction } : { database, sql: display },
+    ),
   };
 }
 
@@ -143,6 +154,54 @@ export function everyKindOfChange(): Change[] {
       reassignOwnedTo: null,
       databases: ['app', 'reporting'],
     },
+  ];
+}
+
+/** Builds one change of each row-level security, role setting and server setting kind on `prod`. */
+export function securityChanges(): Change[] {
+  const policy: Policy = {
+    database: 'app',
+    schema: 'public',
+    table: 'orders',
+    name: 'own_orders',
+    command: 'SELECT',
+    roles: ['sales_rep'],
+    permissive: true,
+    using: "(user_id = (current_setting('app.user_id'::text))::integer)",
+    withCheck: null,
+  };
+  const shared: Policy = { ...policy, name: 'shared_orders', command: 'ALL', roles: ['manager', 'sales_rep'], using: '(sales_rep_id = CURRENT_USER)' };
+  const legacy: Policy = { ...policy, name: 'legacy', roles: ['PUBLIC'], using: 'true' };
+  const timeout: RoleSetting = { role: 'app_user', database: null, name: 'statement_timeout', value: '30s' };
+  const workMem: RoleSetting = { role: 'app_user', database: 'app', name: 'work_mem', value: '64MB' };
+  const auditLog: ServerSetting = { name: 'pgaudit.log', value: 'role, ddl', list: false, needsRestart: false };
+  const preload: ServerSetting = { name: 'shared_preload_libraries', value: 'pg_stat_statements, pgaudit', list: true, needsRestart: true };
+
+  return [
+    {
+      kind: 'alter_rls',
+      address: rlsAddress('prod', 'app', 'public', 'orders'),
+      database: 'app',
+      destructive: false,
+      table: { schema: 'public', name: 'orders' },
+      before: { enabled: false, force: false },
+      after: { enabled: true, force: true },
+    },
+    { kind: 'create_policy', address: policyAddress('prod', 'create', policy), database: 'app', destructive: false, policy },
+    {
+      kind: 'alter_policy',
+      address: policyAddress('prod', 'alter', shared),
+      database: 'app',
+      destructive: false,
+      policy: shared,
+      before: { roles: ['sales_rep'] },
+      after: { roles: ['manager', 'sales_rep'] },
+    },
+    { kind: 'drop_policy', address: policyAddress('prod', 'drop', legacy), database: 'app', destructive: true, policy: legacy },
+    { kind: 'set_role_setting', address: roleSettingAddress('prod', 'set', timeout), database: null, destructive: false, setting: timeout, before: null },
+    { kind: 'reset_role_setting', address: roleSettingAddress('prod', 'reset', workMem), database: null, destructive: false, setting: workMem },
+    { kind: 'set_server_setting', address: serverSettingAddress('prod', auditLog), database: null, destructive: false, setting: auditLog, before: 'none' },
+    { kind: 'set_server_setting', address: serverSettingAddress('prod', preload), database: null, destructive: false, setting: preload, before: 'pg_stat_statements' },
   ];
 }
 

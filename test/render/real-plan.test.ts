@@ -10,6 +10,15 @@ import { SCHEMA_SQL, writeFullConfig, type Fixture } from '../postgres/fixture.j
 import { planValidator } from './validate.js';
 
 const PASSWORD = 'Render-Test-4-password';
+
+/** Row-level security for the fixture's app.orders, so that the plans hold the policy kinds too. */
+const ROW_LEVEL_SECURITY = `row_level_security:
+  app.orders:
+    policies:
+      own_orders:
+        command: SELECT
+        using: "id > 0"
+`;
 const validate = planValidator();
 
 /**
@@ -28,13 +37,14 @@ describe('plans rendered from PostgreSQL', () => {
   beforeEach(async () => {
     scratch = await createScratch('postgres');
     for (const statement of SCHEMA_SQL) await scratch.sql(statement);
-    fixture = await writeFullConfig(scratch);
+    fixture = await writeFullConfig(scratch, ROW_LEVEL_SECURITY);
 
     // A role that the file marks absent, so that the drift plan drops it.
     legacy = scratch.role('legacy | `old`');
     await scratch.sql(`CREATE ROLE ${quoteIdent(legacy)}`);
     const yaml = await readFile(fixture.file, 'utf8');
-    await writeFile(fixture.file, yaml.replace('\nroles:\n', `\nroles:\n  ${JSON.stringify(legacy)}: { state: absent }\n`));
+    const withSettings = yaml.replace(`  ${JSON.stringify(fixture.roles.readonly)}: {}`, `  ${JSON.stringify(fixture.roles.readonly)}: { settings: { statement_timeout: 30s } }`);
+    await writeFile(fixture.file, withSettings.replace('\nroles:\n', `\nroles:\n  ${JSON.stringify(legacy)}: { state: absent }\n`));
   });
 
   afterEach(async () => {
@@ -54,6 +64,12 @@ describe('plans rendered from PostgreSQL', () => {
     await scratch.sql(`REVOKE ADMIN OPTION FOR ${developer} FROM ${appUser}`);
     await scratch.sql(`GRANT ${readonly} TO ${sales}`);
     await scratch.sql(`ALTER DEFAULT PRIVILEGES FOR ROLE ${appOwner} IN SCHEMA app GRANT INSERT ON TABLES TO ${readonly}`);
+    await scratch.sql(`ALTER POLICY own_orders ON app.orders USING (id > 1)`);
+    await scratch.sql(`CREATE POLICY added_by_hand ON app.orders USING (true)`);
+    await scratch.sql('ALTER TABLE app.orders DISABLE ROW LEVEL SECURITY');
+    await scratch.sql(`ALTER ROLE ${readonly} SET work_mem = '1MB'`);
+    // Planned only, never applied: md5 on the shared server would affect every other test.
+    await writeFile(fixture.file, `${await readFile(fixture.file, 'utf8')}encryption:\n  password_encryption: md5\n`);
 
     const drift = await plan('--format', 'json');
     expect(drift.stderr).toBe('');

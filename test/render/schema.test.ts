@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHANGE_SYMBOL, type ChangeKind } from '../../engine/diff/changes.js';
 import { renderJson } from '../../engine/render/json.js';
-import { fullPlan, plan, target } from './plans.js';
+import { everyKindOfChange, fullPlan, plan, securityChanges, target } from './plans.js';
 import { planValidator } from './validate.js';
 
 const validate = planValidator();
@@ -22,13 +22,20 @@ function data(): Data {
   return JSON.parse(renderJson(fullPlan())) as Data;
 }
 
+/** The full plan with the row-level security and settings changes added, so every kind is present. */
+function everyKindData(): Data {
+  const full = fullPlan();
+  const everyKind = target('prod', [...everyKindOfChange(), ...securityChanges()], { diagnostics: full.targets[0].diagnostics });
+  return JSON.parse(renderJson(plan([everyKind]))) as Data;
+}
+
 function changeIndex(plan: Data, kind: ChangeKind): number {
   return plan.targets[0].changes.findIndex((planned) => planned.change.kind === kind);
 }
 
 describe('plan.schema.json', () => {
   it('accepts a plan with every change kind', () => {
-    const json = data();
+    const json = everyKindData();
     const kinds = new Set(json.targets[0].changes.map((planned) => planned.change.kind));
     expect([...kinds].sort()).toEqual(Object.keys(CHANGE_SYMBOL).sort());
 

@@ -3,7 +3,10 @@ import { postgresProvider } from '../../providers/postgres/index.js';
 import { quoteIdent } from '../../providers/postgres/quote.js';
 import { BACKENDS, createScratch, type Scratch } from '../support/backends.js';
 
-/** Creates `count` roles, each with a table, a sequence, a function, grants and default privileges. */
+/**
+ * Creates `count` roles, each with a table, a sequence, a function, grants, default privileges,
+ * a role setting, and row-level security with a policy on its table.
+ */
 async function populate(scratch: Scratch, count: number): Promise<void> {
   const statements = ['CREATE SCHEMA IF NOT EXISTS s'];
   for (let i = 0; i < count; i++) {
@@ -17,13 +20,18 @@ async function populate(scratch: Scratch, count: number): Promise<void> {
       `GRANT UPDATE (name) ON s.t${i} TO ${role}`,
       `GRANT USAGE ON SEQUENCE s.q${i} TO ${role}`,
       `ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO ${role}`,
+      `ALTER ROLE ${role} SET work_mem = '${i + 1}MB'`,
+      `ALTER TABLE s.t${i} ENABLE ROW LEVEL SECURITY`,
+      `CREATE POLICY p${i} ON s.t${i} TO ${role} USING (id > ${i}) WITH CHECK (name <> current_user)`,
     );
     if (i > 0) statements.push(`GRANT ${quoteIdent(scratch.role(`r${i - 1}`))} TO ${role}`);
   }
   await scratch.sql(statements.join(';\n'));
 }
 
-async function countInspectQueries(scratch: Scratch): Promise<{ queries: number; roles: number; grants: number }> {
+async function countInspectQueries(
+  scratch: Scratch,
+): Promise<{ queries: number; roles: number; grants: number; policies: number; settings: number }> {
   const session = await postgresProvider.connect({ targetName: 'count', url: scratch.url, baseDir: scratch.dir });
   try {
     const before = session.queryCount;
@@ -33,6 +41,8 @@ async function countInspectQueries(scratch: Scratch): Promise<{ queries: number;
       // Roles are cluster-wide and other tests create them too, so only this test's are counted.
       roles: state.roles.filter((role) => role.name.startsWith(scratch.role(''))).length,
       grants: state.databases.reduce((sum, database) => sum + database.grants.length, 0),
+      policies: state.databases.reduce((sum, database) => sum + database.policies.length, 0),
+      settings: state.roleSettings.filter((setting) => setting.role.startsWith(scratch.role(''))).length,
     };
   } finally {
     await session.close();
@@ -62,6 +72,9 @@ describe.each(BACKENDS)('inspect on %s', (backend) => {
     expect(many.grants).toBeGreaterThan(few.grants + 100);
     expect(few.roles).toBe(3);
     expect(many.roles).toBe(60);
+    expect(few.policies).toBe(3);
+    expect(many.policies).toBe(60);
+    expect(many.settings).toBe(60);
     expect(many.queries).toBe(few.queries);
   });
 });

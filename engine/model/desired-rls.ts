@@ -66,3 +66,18 @@ export function canonicalPolicyRoles(roles: readonly string[]): string[] {
   if (names.size === 0) return [PUBLIC];
   return [...names].sort();
 }
+
+/** Role keywords that a policy may name; PostgreSQL stores the role they stand for at creation. */
+const SESSION_ROLES = new Set(['current_user', 'current_role', 'session_user']);
+
+/**
+ * Replaces CURRENT_USER, CURRENT_ROLE and SESSION_USER in policy roles with the connecting role,
+ * which is what they mean when aishell runs CREATE POLICY, so they compare with the catalog.
+ */
+export function resolveSessionRoles(policies: Policy[], currentUser: string): Policy[] {
+  return policies.map((policy) =>
+    policy.roles.some((role) => SESSION_ROLES.has(role.toLowerCase()))
+      ? { ...policy, roles: canonicalPolicyRoles(policy.roles.map((role) => (SESSION_ROLES.has(role.toLowerCase()) ? currentUser : role))) }
+      : policy,
+  );
+}

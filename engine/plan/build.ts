@@ -6,6 +6,7 @@ import { CHANGE_SYMBOL } from '../diff/changes.js';
 import { diff } from '../diff/diff.js';
 import type { PasswordStatus } from '../diff/roles.js';
 import { buildDesiredState, type SourcedDiagnostic } from '../model/desired.js';
+import { resolveSessionRoles } from '../model/desired-rls.js';
 import type { ActualState, DesiredState } from '../model/types.js';
 import type { ProviderSession } from '../provider.js';
 import type { CredentialManager } from '../credentials/manager.js';
@@ -54,7 +55,8 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
   // audit and encryption sections become server settings; both need the provider, so they are
   // resolved here and diff stays a pure comparison.
   const serverPolicy = session.serverPolicy(config, actual);
-  const normalised = await session.normalise({ policies: built.desired.policies, roleSettings: built.desired.roleSettings });
+  const policies = resolveSessionRoles(built.desired.policies, actual.currentUser);
+  const normalised = await session.normalise({ policies, roleSettings: built.desired.roleSettings });
   const desired: DesiredState = {
     ...built.desired,
     policies: normalised.policies,

@@ -61,6 +61,9 @@ row_level_security:
         command: UPDATE
         roles: [${q(salesRep)}]
         using: "user_id = current_user_id()"
+      connecting_role:
+        roles: [CURRENT_USER]
+        using: "true"
 ${options.extra ?? ''}`;
     await writeFile(file, yaml);
     return yaml;
@@ -102,6 +105,7 @@ ${options.extra ?? ''}`;
     );
     expect(policies).toEqual([
       { polname: 'by_function', polcmd: 'w', polpermissive: true, roles: [salesRep] },
+      { polname: 'connecting_role', polcmd: '*', polpermissive: true, roles: ['postgres'] },
       { polname: 'own_orders', polcmd: 'r', polpermissive: true, roles: [salesRep] },
       { polname: 'regional', polcmd: 'r', polpermissive: false, roles: ['PUBLIC'] },
       { polname: 'rep_orders', polcmd: '*', polpermissive: true, roles: [manager, salesRep].sort() },

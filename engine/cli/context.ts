@@ -1,7 +1,7 @@
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { SecurityConfig } from '../config/types.js';
 import type { CredentialManager } from '../credentials/manager.js';
-import { createSecretResolver, type SecretResolver } from '../secrets.js';
+import type { SecretResolver } from '../secrets.js';
 import { AuditRecorder } from './audit-recorder.js';
 import type { CommandIo } from './io.js';
 
@@ -41,14 +41,11 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
     return vault;
   };
 
-  // The credential manager resolves secrets too, so that a value being rotated is read from the
-  // pending slot; without declared credentials a plain resolver is enough.
-  if (Object.keys(config.credentials).length > 0) {
-    const { CredentialManager } = await import('../credentials/manager.js');
-    const credentials = new CredentialManager(config, io.env, openVault);
-    return { config, configPath, secrets: credentials, credentials, recorder };
-  }
-  return { config, configPath, secrets: createSecretResolver(io.env, openVault), recorder };
+  // The credential manager resolves every secret: a value being rotated is read from the
+  // pending slot, and password_policy.history needs the entries' previous values.
+  const { CredentialManager } = await import('../credentials/manager.js');
+  const credentials = new CredentialManager(config, io.env, openVault);
+  return { config, configPath, secrets: credentials, credentials, recorder };
 }
 
 /** The targets a command works on: those named with -t, or every target. */

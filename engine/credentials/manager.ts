@@ -95,6 +95,12 @@ export class CredentialManager implements SecretResolver {
     return values;
   }
 
+  /** The last `count` values an entry had before its current one, newest first. */
+  async previousValues(name: string, count: number): Promise<string[]> {
+    const vault = await this.getVault(`vault entry ${name}`);
+    return (await vault.history(name, { reason: 'password_policy.history' })).slice(0, count);
+  }
+
   /** Records that a role's stored password equals the pending value of an interrupted rotation. */
   notePendingTaken(name: string): void {
     this.pendingTaken.add(name);

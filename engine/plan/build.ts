@@ -81,7 +81,7 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
     passwords: passwordCheck.statuses,
   });
 
-  const policyDiagnostics = await checkPasswordPolicy(config.password_policy, result.changes, context.secrets);
+  const policyDiagnostics = await checkPasswordPolicy(config.password_policy, result.changes, context.secrets, context.credentials);
   const checkHashes = config.password_policy !== undefined || config.encryption?.password_encryption === 'scram-sha-256';
   const passwordSource = config.sources.keys.get('password_policy');
   const findings = storedPasswordFindings(config.password_policy, checkHashes, desired, actual, result.changes, now, passwordSource);

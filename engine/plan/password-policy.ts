@@ -39,6 +39,12 @@ function passwordsToSet(changes: Change[]): { role: string; ref: SecretRef; sour
   return passwords;
 }
 
+/** What the policy check needs from the credential manager. */
+export interface PolicyCredentials {
+  needsNewValue(ref: SecretRef): boolean;
+  previousValues(name: string, count: number): Promise<string[]>;
+}
+
 /**
  * Checks every password the plan would set against password_policy, so a weak password stops
  * the plan before anything is applied. The values are resolved through the SecretResolver and
@@ -48,11 +54,19 @@ export async function checkPasswordPolicy(
   policy: PasswordPolicyConfig | undefined,
   changes: Change[],
   secrets: SecretResolver,
+  credentials?: PolicyCredentials,
 ): Promise<SourcedDiagnostic[]> {
   if (!policy) return [];
   const diagnostics: SourcedDiagnostic[] = [];
   for (const { role, ref, source } of passwordsToSet(changes)) {
-    const problems = passwordProblems(await secrets.resolve(ref, `password of role ${role}`), policy);
+    // A value that apply generates meets the policy by construction and does not exist yet.
+    if (credentials?.needsNewValue(ref)) continue;
+    const value = await secrets.resolve(ref, `password of role ${role}`);
+    const problems = passwordProblems(value, policy);
+    if (policy.history && ref.kind === 'vault' && credentials) {
+      const previous = await credentials.previousValues(ref.name, policy.history);
+      if (previous.includes(value)) problems.push(`it equals one of the last ${policy.history} values of vault entry ${ref.name}`);
+    }
     if (problems.length === 0) continue;
     diagnostics.push({
       severity: 'error',

@@ -157,4 +157,35 @@ roles:
     expect(verifyScram(before, await storedVerifier())).toBe(true);
     await scratch.sql('DROP EVENT TRIGGER block_grants');
   });
+
+  it('rejects a vault value reused within password_policy.history', async () => {
+    await writeFile(
+      file,
+      `version: 1
+targets:
+  main:
+    engine: postgres
+    url: ${q(scratch.url)}
+vault:
+  path: ./vault
+password_policy:
+  history: 2
+roles:
+  ${q(role)}:
+    login: true
+    password: \${vault:db-pw}
+`,
+    );
+    const store = await vault();
+    await store.put('db-pw', 'First-value-1234');
+    expect((await cli('apply', '-f', file, '--auto-approve')).code).toBe(0);
+    await store.put('db-pw', 'Second-value-5678');
+    expect((await cli('apply', '-f', file, '--auto-approve')).code).toBe(0);
+    await store.put('db-pw', 'First-value-1234');
+
+    const planned = await cli('plan', '-f', file);
+    expect(planned.code).toBe(1);
+    expect(planned.stdout).toContain('equals one of the last 2 values of vault entry db-pw');
+    expect(planned.stdout + planned.stderr).not.toContain('First-value-1234');
+  });
 });

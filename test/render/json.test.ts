@@ -31,7 +31,7 @@ describe('renderJson', () => {
   it('is pretty with a trailing newline', () => {
     const json = renderJson(plan([]));
     expect(json).toBe(
-      '{\n  "formatVersion": 1,\n  "aishellVersion": "0.1.0",\n  "createdAt": "2026-12-04T20:00:00.000Z",\n  "configPath": "security.yaml",\n  "targets": [],\n  "summary": {\n    "create": 0,\n    "update": 0,\n    "delete": 0\n  }\n}\n',
+      '{\n  "formatVersion": 1,\n  "aishellVersion": "0.1.0",\n  "createdAt": "2026-12-04T20:00:00.000Z",\n  "configPath": "security.yaml",\n  "targets": [],\n  "credentials": [],\n  "summary": {\n    "create": 0,\n    "update": 0,\n    "delete": 0\n  }\n}\n',
     );
   });
 
@@ -40,7 +40,7 @@ describe('renderJson', () => {
     expect(json).toBe(renderJson(fullPlan()));
 
     const parsed = JSON.parse(json) as Plan;
-    expect(Object.keys(parsed)).toEqual(['formatVersion', 'aishellVersion', 'createdAt', 'configPath', 'targets', 'summary']);
+    expect(Object.keys(parsed)).toEqual(['formatVersion', 'aishellVersion', 'createdAt', 'configPath', 'targets', 'credentials', 'summary']);
     expect(Object.keys(parsed.targets[0])).toEqual([
       'name',
       'engine',

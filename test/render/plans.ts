@@ -227,6 +227,7 @@ export function plan(targets: TargetPlan[]): Plan {
     createdAt: '2026-12-04T20:00:00.000Z',
     configPath: 'security.yaml',
     targets,
+    credentials: [],
     summary: summarise(targets),
   };
 }

@@ -19,7 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
       return (await recorder.flush()) ? code : code || 1;
     };
   },
-  audit: async () => (await import('../ledger/cli.js')).runAuditCommand,
+  audit: async () => (await import('./audit.js')).runAudit,
 };
 
 const HELP = `aishell: database security as code
@@ -34,8 +34,9 @@ Usage:
       Make the planned changes, one transaction per database.
   aishell vault <command>
       Manage the encrypted credential vault (aishell vault --help).
-  aishell audit <command>
-      Read and verify the tamper-evident audit ledger (aishell audit --help).
+  aishell audit <command> [-f PATH]
+      Read and verify the tamper-evident audit ledger (aishell audit --help); the ledger's
+      location comes from the ledger section of security.yaml when it has one.
 
 Options:
   -f, --file PATH        configuration file or directory (default ./security.yaml, or ./security/)

@@ -101,7 +101,9 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     await context.credentials?.finishApply(committed.size > 0).catch((finishError: unknown) => {
       io.stderr.write(`error: could not finish the credential rotation: ${finishError instanceof Error ? finishError.message : String(finishError)}; the next plan repairs it\n`);
     });
-    const message = error instanceof ApplyError ? error.serverMessage : error instanceof Error ? error.message : String(error);
+    let message = String(error);
+    if (error instanceof ApplyError) message = error.serverMessage;
+    else if (error instanceof Error) message = error.message;
     const failedTarget = plan.targets.find((target) => target.changes.length > 0 && !committed.has(target.name));
     if (failedTarget) {
       const failedAddress = error instanceof ApplyError ? error.change.address : null;

@@ -48,7 +48,7 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
   return { config, configPath, secrets: credentials, credentials, recorder };
 }
 
-/** The targets a command works on: those named with -t, or every target. */
+/** Selects the targets a command works on: those named with -t, or every target. */
 export function selectTargets(config: SecurityConfig, requested: string[] | undefined): { names: string[]; error?: string } {
   const all = Object.keys(config.targets);
   if (!requested || requested.length === 0) return { names: all };

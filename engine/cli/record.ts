@@ -7,7 +7,7 @@ function ledgerTarget(target: string, change: Change): string {
   return change.database === null ? target : `${target}/${change.database}`;
 }
 
-/** One `apply.change` record per change that a target committed, with its masked statements. */
+/** Builds one `apply.change` record per change that a target committed, with its masked statements. */
 export function appliedRecords(applied: AppliedTarget): LedgerRecordInput[] {
   const statements = new Map<Change, string[]>();
   for (const { change, statement } of applied.statements) {
@@ -39,7 +39,7 @@ export function failedRecords(plan: Plan, target: string, failedAddress: string 
   return records;
 }
 
-/** One `plan.drift` record per target whose live state differs from the file. */
+/** Builds one `plan.drift` record per target whose live state differs from the file. */
 export function driftRecords(plan: Plan): LedgerRecordInput[] {
   return plan.targets
     .filter((target) => target.changes.length > 0)

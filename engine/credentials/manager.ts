@@ -84,7 +84,7 @@ export class CredentialManager implements SecretResolver {
     return state === 'missing' || state === 'due';
   }
 
-  /** The values a stored verifier may legitimately match: the pending one first, if any. */
+  /** Returns the values a stored verifier may match: the pending one first, if any. */
   async candidates(ref: SecretRef, purpose: string): Promise<{ value: string; pending: boolean }[]> {
     const assessment = ref.kind === 'vault' ? this.assessments.get(ref.name) : undefined;
     if (assessment?.state !== 'pending') return [{ value: await this.resolve(ref, purpose), pending: false }];
@@ -95,7 +95,7 @@ export class CredentialManager implements SecretResolver {
     return values;
   }
 
-  /** The last `count` values an entry had before its current one, newest first. */
+  /** Returns the last `count` values an entry had before its current one, newest first. */
   async previousValues(name: string, count: number): Promise<string[]> {
     const vault = await this.getVault(`vault entry ${name}`);
     return (await vault.history(name, { reason: 'password_policy.history' })).slice(0, count);
@@ -111,7 +111,7 @@ export class CredentialManager implements SecretResolver {
     this.rolesByCredential.set(ref.name, [...(this.rolesByCredential.get(ref.name) ?? []), role]);
   }
 
-  /** The credential actions of the plan, once every target has been planned. */
+  /** Returns the credential actions of the plan, once every target has been planned. */
   planned(): PlannedCredential[] {
     const planned: PlannedCredential[] = [];
     for (const [name, assessment] of this.assessments) {

@@ -39,7 +39,7 @@ export function fingerprint(state: ActualState, roles: ReadonlySet<string> | nul
   return `sha256:${createHash('sha256').update(JSON.stringify(normalised)).digest('hex')}`;
 }
 
-/** The roles a plan reads: every role the file names, and PUBLIC. */
+/** Collects the roles a plan reads: every role the file names, and PUBLIC. */
 export function referencedRoles(desired: DesiredState): Set<string> {
   const names = new Set<string>(['PUBLIC']);
   for (const role of desired.roles) names.add(role.name);

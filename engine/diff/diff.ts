@@ -66,17 +66,17 @@ export function diff(input: DiffInput): DiffResult {
     const grants: Grant[] = [];
     for (const grant of desired.grants.filter((each) => each.database === database.name)) {
       const expanded = expandGrant(grant, database, input.privileges);
-      grants.push(...expanded.grants);
+      append(grants, expanded.grants);
       diagnostics.push(...expanded.diagnostics);
     }
-    privilegeChanges.push(...diffGrants(target, scope, grants, database));
+    append(privilegeChanges, diffGrants(target, scope, grants, database));
 
     const defaults = expandDefaultPrivileges(
       desired.defaultPrivileges.filter((each) => each.database === database.name),
       input.privileges,
       diagnostics,
     );
-    privilegeChanges.push(...diffDefaultPrivileges(target, scope, defaults, database.defaultPrivileges));
+    append(privilegeChanges, diffDefaultPrivileges(target, scope, defaults, database.defaultPrivileges));
 
     const rls = diffRowLevelSecurity(
       target,
@@ -177,4 +177,9 @@ function dedupeDiagnostics(diagnostics: SourcedDiagnostic[]): SourcedDiagnostic[
     seen.add(key);
     return true;
   });
+}
+
+/** Appends one by one: push(...items) overflows the call stack at about 100,000 items. */
+function append<T>(list: T[], items: readonly T[]): void {
+  for (const item of items) list.push(item);
 }

@@ -25,9 +25,8 @@ const database = actual.databases[0];
 const { desired } = buildDesiredState(loaded.config, targetName, database.name);
 
 // One privilege in a hundred differs, all of them table privileges of declared roles other than
-// the table's owner, whose privileges are never managed: the even
-// ones are revoked out of band (missing), the odd ones gain TRUNCATE, which the file does not
-// declare (extra).
+// the table's owner, whose privileges are never managed. The even ones are revoked out of band
+// (missing). The odd ones gain TRUNCATE, which the file does not declare (extra).
 const declared = new Set(desired.roles.map((role) => role.name));
 const owners = new Map(database.objects.map((object) => [`${object.kind}\0${object.schema}\0${object.name}`, object.owner]));
 const isCandidate = (grant) =>

@@ -3,13 +3,13 @@
  * sequences, and the security.yaml that declares its roles, memberships and privileges.
  *
  * At scale 1 it has 10,000 roles (one object owner, 499 group roles, 9,500 login roles), about
- * 19,500 memberships, 1,000 tables with 1,000 sequences in 20 schemas, and 100,000 schema, table,
- * column and sequence privileges (counted as the catalog counts them: one per grantee, object
- * and privilege), plus CONNECT on the database and default privileges. Every count grows
- * linearly with the scale, so scale 0.1 is the same estate at one tenth of the size.
+ * 19,500 memberships, and 1,000 tables with 1,000 sequences in 20 schemas. It declares 100,000
+ * schema, table, column and sequence privileges, counted as the catalog counts them: one per
+ * grantee, object and privilege. CONNECT on the database and default privileges come on top.
+ * Every count grows linearly with the scale, so scale 0.1 is the same estate at one tenth.
  */
 
-/** Counts at scale 1; each is multiplied by the scale. */
+/** Counts at scale 1, each multiplied by the scale. */
 const FULL = { schemas: 20, groups: 499, logins: 9_500 };
 const TABLES_PER_SCHEMA = 50;
 
@@ -25,7 +25,7 @@ const WRITE = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
 /**
  * Builds the estate. `prefix` starts every role name, because roles are cluster-wide and the
- * server is shared; `url` and `database` are the target's connection url and database.
+ * server is shared. `url` and `database` are the target's connection url and database.
  */
 export function buildEstate({ scale, prefix, url, database }) {
   const schemaCount = Math.max(1, Math.round(FULL.schemas * scale));
@@ -123,8 +123,8 @@ export function buildEstate({ scale, prefix, url, database }) {
 }
 
 /**
- * The objects the privileges are on. The owner role exists before any apply, as the owner of an
- * application's tables does; every other role is the estate's to create.
+ * Builds the SQL that creates the objects the privileges are on. The owner role exists before
+ * any apply, as the owner of an application's tables does. Every other role is for apply to create.
  */
 function setupSql(owner, schemas) {
   const statements = [`CREATE ROLE ${ident(owner)} NOLOGIN`, `COMMENT ON ROLE ${ident(owner)} IS 'owns every table of the estate'`];
@@ -141,7 +141,7 @@ function setupSql(owner, schemas) {
   return `${statements.join(';\n')};\n`;
 }
 
-/** Quotes a generated identifier; the generator only makes names of [a-z0-9_]. */
+/** Quotes a generated identifier. The generator makes only names of [a-z0-9_], and rejects anything else. */
 function ident(name) {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unexpected generated name ${name}`);
   return `"${name}"`;

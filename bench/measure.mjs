@@ -1,6 +1,6 @@
 /**
- * Runs commands with their wall time and peak memory. Peak memory is the maximum resident set
- * size that GNU time (`/usr/bin/time -f %M`) reports for the command and its children.
+ * Runs commands with their wall time and peak memory. Peak memory is GNU time's %M: the largest
+ * resident set size of the command or of any child process it waited for.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,14 +36,14 @@ export function timed(command, args, { env, cwd, keepStdout = false } = {}) {
       try {
         rssMb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024;
       } catch {
-        // GNU time writes nothing when it could not start the command; the exit code says so.
+        // GNU time writes nothing when it could not start the command, and the exit code shows it.
       }
       resolve({ ms, rssMb, code, stdout, stderr });
     });
   });
 }
 
-/** Runs a command that must exit with `expectedCode`; throws with its stderr otherwise. */
+/** Runs a command that must exit with `expectedCode` (default 0), and throws with its stderr otherwise. */
 export async function timedOk(label, command, args, options = {}) {
   const expected = options.expectedCode ?? 0;
   const result = await timed(command, args, options);

@@ -21,7 +21,9 @@ const NODE = process.execPath;
 const psqlArgs = (url, file) => ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-d', url, '-f', file];
 
 export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
-  const label = scale >= 1 ? 'full' : scale >= 0.1 ? 'tenth' : 'small';
+  let label = 'small';
+  if (scale >= 0.1) label = 'tenth';
+  if (scale >= 1) label = 'full';
   const scratch = await createScratch(label);
   onCleanup(() => scratch.drop());
   const dir = path.join(workDir, `scale-${scale}`);
@@ -38,7 +40,6 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
   };
   await writeFile(files.config, estate.yaml);
   await writeFile(files.setup, estate.setupSql);
-  await writeFile(files.catalog, await catalogScript());
   const broken = brokenConfig(estate.yaml);
   await writeFile(files.broken, broken.text);
 
@@ -69,6 +70,8 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
 
   // The converged estate: a plan must find no change, or every figure below is meaningless.
   await timedOk('plan after apply', ...aishell('plan', '-f', files.config, '--detailed-exitcode'));
+  const converged = await probe(files.config, '--state', files.state, '--catalog', files.catalog);
+  if (converged.changes !== 0) throw new Error(`the converged estate still has ${converged.changes} change(s)`);
 
   for (let iteration = 0; iteration < runs; iteration++) {
     log(`scale ${scale}: plan with no changes, loading, run ${iteration + 1} of ${runs}`);
@@ -93,8 +96,6 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
     samples.add('validate.error', failing.ms);
   }
 
-  const converged = await probe(files.config, '--state', files.state);
-  if (converged.changes !== 0) throw new Error(`the converged estate still has ${converged.changes} change(s)`);
   log(`scale ${scale}: the pure diff`);
   const diffAlone = JSON.parse((await run(NODE, [path.join(root, 'bench/diff-probe.mjs'), files.config, files.state, String(Math.max(runs, 5))], { maxBuffer: 1 << 26 })).stdout);
 
@@ -121,29 +122,8 @@ async function probe(config, ...args) {
 }
 
 /**
- * The catalog baseline: the provider's own catalog queries, one per catalog, as one psql script.
- * They are read from the built provider, so the baseline reads exactly the rows a plan reads.
- */
-async function catalogScript() {
-  const catalog = await import(path.join(root, 'dist/providers/postgres/catalog.js'));
-  const queries = [
-    "SET TimeZone = 'UTC'",
-    catalog.SERVER_QUERY,
-    catalog.ROLES_WITH_PASSWORD_QUERY,
-    catalog.MEMBERSHIPS_QUERY,
-    catalog.DATABASE_QUERY,
-    catalog.SCHEMAS_QUERY,
-    catalog.RELATIONS_QUERY,
-    catalog.COLUMNS_QUERY,
-    catalog.ROUTINES_QUERY,
-    catalog.DEFAULT_PRIVILEGES_QUERY,
-  ];
-  return `${queries.map((query) => `${query.trim()};`).join('\n')}\n`;
-}
-
-/**
- * The full file with one misspelt privilege in its last grant, which validation must report at
- * its exact line and column; this times how long finding a position in a large file takes.
+ * Returns the full file with one misspelt privilege in its last grant, and where it is. Validation
+ * must report it at that exact line and column, so this times finding a position in a large file.
  */
 function brokenConfig(yaml) {
   const lines = yaml.split('\n');

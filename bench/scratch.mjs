@@ -18,7 +18,7 @@ export async function createScratch(label) {
   return openScratch(database, prefix);
 }
 
-/** The scratch database `database` with roles named `prefix…`, as createScratch made it. */
+/** Returns the handle of the scratch database `database`, whose roles are named `prefix…`. */
 export function openScratch(database, prefix) {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${database}`;
@@ -44,7 +44,7 @@ export function openScratch(database, prefix) {
       });
     },
 
-    /** Drops the database and every role of the prefix; safe to call more than once. */
+    /** Drops the database and every role of the prefix. Calling it twice is harmless. */
     async drop() {
       await withClient(ADMIN_URL, async (client) => {
         await client.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
@@ -68,7 +68,7 @@ async function withClient(connectionString, work) {
   }
 }
 
-/** Quotes a generated name; the bench only makes names of [a-z0-9_]. */
+/** Quotes a generated name. The bench makes only names of [a-z0-9_], and rejects anything else. */
 function ident(name) {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unexpected generated name ${name}`);
   return `"${name}"`;

@@ -41,8 +41,8 @@ export interface NormaliseResult {
 }
 
 /**
- * What the engine-wide audit and encryption sections mean on one engine: the server parameters
- * and role settings to converge, and findings that a database connection cannot change.
+ * The meaning of the engine-wide audit and encryption sections on one engine: the server
+ * parameters and role settings to converge, and findings that a database connection cannot change.
  */
 export interface ServerPolicy {
   serverSettings: ServerSetting[];
@@ -104,7 +104,7 @@ export interface ProviderSession {
   /**
    * Runs the changes, one transaction per database, and commits only when every statement of
    * every database succeeded; otherwise rolls every database back and throws ApplyError. Changes
-   * that cannot run in a transaction (server settings) run after the commits; when one of them
+   * that cannot run in a transaction (server settings) run after the commits. When one of them
    * fails, ServerSettingError reports that the transactions were already committed.
    */
   execute(changes: Change[], resolveSecret: (ref: SecretRef) => Promise<string>, onStatement?: StatementListener): Promise<void>;

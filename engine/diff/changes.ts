@@ -189,6 +189,3 @@ export const CHANGE_SYMBOL: Record<ChangeKind, '+' | '~' | '-'> = {
   reset_role_setting: '-',
   set_server_setting: '~',
 };
-
-/** Change kinds that run outside the per-database transactions, after they commit. */
-export const OUTSIDE_TRANSACTION: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['set_server_setting']);

@@ -95,8 +95,8 @@ export function diffRoles(
 }
 
 /**
- * The expiry that password_policy.expiration_days gives a password set at `now`: midnight UTC
- * of the day `days` later, so plans made on the same day agree.
+ * Computes the expiry that password_policy.expiration_days gives a password set at `now`:
+ * midnight UTC of the day `days` later, so plans made on the same day agree.
  */
 export function expiryDate(now: Date, days: number): string {
   const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days);
@@ -107,7 +107,7 @@ function diffAttributes(target: string, desired: DesiredRole, current: ActualRol
   const before: Partial<RoleAttributes> = {};
   const after: Partial<RoleAttributes> = {};
   for (const attribute of ATTRIBUTES) {
-    // The password policy sets the expiry whenever aishell sets the password; between rotations
+    // The password policy sets the expiry whenever aishell sets the password. Between rotations
     // the stored expiry is kept, and the plan reports it when it lies beyond the policy.
     if (attribute === 'validUntil' && desired.passwordExpiryDays !== undefined) continue;
     if (desired[attribute] !== current[attribute]) {

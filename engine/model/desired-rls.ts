@@ -58,8 +58,8 @@ function policySource(table: SourceRef, policy: string): SourceRef {
 }
 
 /**
- * The roles of a policy as the catalog lists them: sorted, without duplicates, PUBLIC in upper
- * case (the keyword is case-insensitive in SQL), and PUBLIC alone when the list is empty.
+ * Puts the roles of a policy in the form the catalog lists them: sorted, without duplicates,
+ * PUBLIC in upper case (the keyword is case-insensitive in SQL), and PUBLIC alone for no role.
  */
 export function canonicalPolicyRoles(roles: readonly string[]): string[] {
   const names = new Set(roles.map((role) => (role.toLowerCase() === 'public' ? PUBLIC : role)));

@@ -105,7 +105,11 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
       url: redactUrl(target.url),
       databases: session.managedDatabases,
       serverVersion: actual.serverVersion,
-      fingerprint: fingerprint(actual, target.drop_unmanaged_roles ? null : referencedRoles(built.desired)),
+      fingerprint: fingerprint(
+        actual,
+        target.drop_unmanaged_roles ? null : referencedRoles(desired),
+        config.audit !== undefined || config.encryption !== undefined,
+      ),
       changes,
       diagnostics,
       unmanagedRoles: result.unmanagedRoles,

@@ -9,8 +9,11 @@ import type { ActualState, DesiredState } from '../model/types.js';
  * `roles` limits the fingerprint to the roles the plan reads: on a shared cluster, other teams'
  * roles come and go, and that must not make every saved plan stale. Null covers every role, as
  * drop_unmanaged_roles needs. Objects are always covered, since `schema.*` expands over them.
+ * Server parameters, extensions and pg_hba.conf are covered only with `server`, which a plan
+ * sets when the file has an audit or encryption section: other plans do not read them, and
+ * tests and teams that change them must not make those plans stale.
  */
-export function fingerprint(state: ActualState, roles: ReadonlySet<string> | null = null): string {
+export function fingerprint(state: ActualState, roles: ReadonlySet<string> | null = null, server = true): string {
   const sorted = (items: unknown[]) => items.map((item) => JSON.stringify(item)).sort();
   const relevant = (name: string) => roles === null || roles.has(name);
   const normalised = {
@@ -18,11 +21,13 @@ export function fingerprint(state: ActualState, roles: ReadonlySet<string> | nul
     roles: sorted(state.roles.filter((role) => relevant(role.name))),
     memberships: sorted(state.memberships.filter((membership) => relevant(membership.member) || relevant(membership.role))),
     roleSettings: sorted(state.roleSettings.filter((setting) => relevant(setting.role))),
-    server: {
-      settings: sorted(state.server.settings),
-      availableExtensions: sorted(state.server.availableExtensions),
-      hbaRules: state.server.hbaRules === null ? null : sorted(state.server.hbaRules),
-    },
+    server: server
+      ? {
+          settings: sorted(state.server.settings),
+          availableExtensions: sorted(state.server.availableExtensions),
+          hbaRules: state.server.hbaRules === null ? null : sorted(state.server.hbaRules),
+        }
+      : null,
     databases: state.databases
       .map((database) => ({
         name: database.name,
@@ -50,5 +55,7 @@ export function referencedRoles(desired: DesiredState): Set<string> {
   for (const membership of desired.memberships) names.add(membership.role).add(membership.member);
   for (const grant of desired.grants) for (const grantee of grant.grantees) names.add(grantee);
   for (const entry of desired.defaultPrivileges) names.add(entry.grantee).add(entry.forRole);
+  for (const setting of desired.roleSettings) names.add(setting.role);
+  for (const policy of desired.policies) for (const role of policy.roles) names.add(role);
   return names;
 }

@@ -1,9 +1,9 @@
 /**
- * A check that a declared policy expression is one parenthesised SQL expression, before it is
- * placed inside `USING (…)`. It scans string literals, quoted identifiers, dollar quotes and
- * comments the way PostgreSQL's lexer does, and rejects a `;` or a `)` that would close the
- * surrounding parenthesis, so an expression can never end the statement or add clauses to it.
- * The server parses what passes and reports any other syntax error itself.
+ * Checks that a declared policy expression is one SQL expression before it is placed inside
+ * `USING (…)`, and returns the problem or null. String literals, quoted identifiers, dollar quotes
+ * and comments are skipped the way PostgreSQL's lexer reads them. A `;`, or a `)` that would close
+ * the surrounding parenthesis, is rejected, so an expression can never end the statement or add
+ * clauses to it. The server parses what passes and reports any other syntax error itself.
  */
 export function checkExpressionText(text: string): string | null {
   let depth = 0;

@@ -55,7 +55,7 @@ interface HbaRuleRow {
 /** pg_policy.polcmd codes. */
 const POLICY_COMMANDS: Record<string, PolicyCommand> = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
 
-/** What the connecting role may read of the server's configuration. */
+/** Access of the connecting role to the server's configuration, from SERVER_QUERY. */
 export interface ServerAccess {
   embedded: boolean;
   canReadFileSettings: boolean;

@@ -47,7 +47,7 @@ export async function normaliseDeclared(
  * deparsed expressions. The roles are left out (TO PUBLIC), because declared roles may not exist
  * yet and do not change how an expression is printed.
  * NOTE: CREATE POLICY takes an ACCESS EXCLUSIVE lock on the table until the savepoint is rolled
- * back, so reads of the table wait for that moment; lock_timeout bounds the wait for the lock.
+ * back, so reads of the table wait for that moment. lock_timeout bounds the wait for the lock.
  */
 async function normalisePolicies(client: SqlClient, declared: Policy[], diagnostics: SourcedDiagnostic[]): Promise<Policy[]> {
   const normalised: Policy[] = [];

@@ -18,12 +18,13 @@ function setting(name: string, value: string, source?: SourceRef): ServerSetting
 }
 
 /**
- * Maps `audit` and `encryption` onto PostgreSQL: pgaudit and connection logging parameters, the
- * password hash and the lowest TLS version, set with ALTER SYSTEM; pgaudit.log per audited role;
- * and findings for what a connection cannot change (ssl, pg_hba.conf, a restart).
+ * Maps `audit` and `encryption` onto PostgreSQL. The result has the parameters set with ALTER
+ * SYSTEM (pgaudit and connection logging, the password hash, the lowest TLS version), pgaudit.log
+ * for each audited role, and findings for what a connection cannot change (ssl, pg_hba.conf, a
+ * restart).
  */
 export function postgresServerPolicy(config: SecurityConfig, actual: ActualState, capabilities: PostgresCapabilities): ServerPolicy {
-  const result: ServerPolicy = { serverSettings: [], roleSettings: [], diagnostics: [] };
+  const result: ServerPolicy = { serverSettings: [], roleSettings: [], diagnostics: passwordPolicyFindings(config) };
   if (!config.audit && !config.encryption) return result;
 
   if (!capabilities.serverConfiguration) {
@@ -129,15 +130,40 @@ function mapAudit(
   }
 }
 
-/** The configured value of a server parameter, or the running one when no file sets it. */
+/** password_policy fields that PostgreSQL has no means to enforce, reported once per plan. */
+function passwordPolicyFindings(config: SecurityConfig): SourcedDiagnostic[] {
+  const policy = config.password_policy;
+  const source = config.sources.keys.get('password_policy');
+  const diagnostics: SourcedDiagnostic[] = [];
+  if (policy?.history !== undefined && policy.history > 1) {
+    diagnostics.push({
+      severity: 'info',
+      summary: `password_policy.history (${policy.history}) is checked only for passwords from the vault, against the entry's earlier values: PostgreSQL keeps no earlier password verifiers`,
+      fix: 'take passwords from ${vault:NAME}; a password from ${env:NAME} is compared with the current one only',
+      source: at(source, 'history'),
+    });
+  }
+  if (policy?.max_failed_logins !== undefined) {
+    diagnostics.push({
+      severity: 'info',
+      summary: `password_policy.max_failed_logins (${policy.max_failed_logins}) is not enforced: PostgreSQL has no account lockout after failed logins`,
+      fix: 'load auth_delay on the server, or authenticate through LDAP or PAM, which can lock accounts',
+      source: at(source, 'max_failed_logins'),
+    });
+  }
+  return diagnostics;
+}
+
+/** Returns the configured value of a server parameter, or the running one when no file sets it. */
 export function serverValue(actual: ActualState, name: string): string | null {
   const found = actual.server.settings.find((each) => each.name === name);
   return found ? (found.configured ?? found.running) : null;
 }
 
 /**
- * A parameter read only at server start (shared_preload_libraries) takes effect after a restart.
- * aishell cannot restart the server over a connection, so the plan says so until it happens.
+ * Reports parameters read only at server start (shared_preload_libraries) whose configured value
+ * the running server does not use yet. aishell cannot restart a server, so every plan warns until
+ * the restart has happened.
  */
 function restartFindings(desired: ServerSetting[], actual: ActualState): SourcedDiagnostic[] {
   const diagnostics: SourcedDiagnostic[] = [];

@@ -33,12 +33,12 @@ type Builder<K extends ChangeKind> = (change: Extract<Change, { kind: K }>) => S
  */
 const LIST_QUOTED = new Set(['search_path', 'temp_tablespaces', 'local_preload_libraries', 'session_preload_libraries', 'shared_preload_libraries']);
 
-/** A parameter name as SET takes it: each dotted part quoted (`"pgaudit"."log"`). */
+/** Quotes a parameter name for SET, each dotted part on its own: `"pgaudit"."log"`. */
 export function settingNameSql(name: string): string {
   return name.split('.').map(quoteIdent).join('.');
 }
 
-/** A parameter value as SET takes it: one literal, or one literal per element of a list parameter. */
+/** Quotes a parameter value for SET: one literal, or one literal per element of a list parameter. */
 export function settingValueSql(name: string, value: string): string {
   if (!LIST_QUOTED.has(name.toLowerCase())) return quoteLiteral(value);
   const items = splitListValue(value);

@@ -122,3 +122,13 @@ describe('encryption mapping', () => {
     ]);
   });
 });
+
+describe('password policy findings', () => {
+  it('reports what PostgreSQL cannot enforce', () => {
+    const result = postgresServerPolicy(config({ password_policy: { history: 5, max_failed_logins: 3 } }), actual([]), pg15);
+    expect(result.diagnostics.map((each) => [each.severity, each.summary])).toEqual([
+      ['info', "password_policy.history (5) is checked only for passwords from the vault, against the entry's earlier values: PostgreSQL keeps no earlier password verifiers"],
+      ['info', 'password_policy.max_failed_logins (3) is not enforced: PostgreSQL has no account lockout after failed logins'],
+    ]);
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Change } from '../../engine/diff/changes.js';
 import { diff, type DiffInput } from '../../engine/diff/diff.js';
 import type { PasswordStatus } from '../../engine/diff/roles.js';
 import { canonicalPolicyRoles } from '../../engine/model/desired-rls.js';
@@ -92,6 +93,12 @@ function desired(extra: Partial<DesiredState> = {}): DesiredState {
     serverSettings: [],
     ...extra,
   };
+}
+
+/** Asserts the kind of a change and returns it narrowed to that kind. */
+function ofKind<K extends Change['kind']>(change: Change | undefined, kind: K): Extract<Change, { kind: K }> {
+  expect(change?.kind).toBe(kind);
+  return change as Extract<Change, { kind: K }>;
 }
 
 function run(d: DesiredState, a: ActualState, options: Partial<DiffInput> = {}) {
@@ -251,9 +258,9 @@ describe('diff of row-level security and settings', () => {
 
   it('keeps only the differing policy fields', () => {
     const result = run(desired({ rlsTables: [orders], policies: [policy('own', { roles: ['manager', 'rep'] })] }), withPolicies([policy('own')]));
-    const [change] = result.changes;
-    expect(change.kind === 'alter_policy' && change.after).toEqual({ roles: ['manager', 'rep'] });
-    expect(change.kind === 'alter_policy' && change.before).toEqual({ roles: ['rep'] });
+    const change = ofKind(result.changes[0], 'alter_policy');
+    expect(change.after).toEqual({ roles: ['manager', 'rep'] });
+    expect(change.before).toEqual({ roles: ['rep'] });
   });
 });
 
@@ -262,8 +269,7 @@ describe('password expiry from the policy', () => {
 
   it('gives a created role an expiry', () => {
     const result = run(desired({ roles: [desiredRole('app', { login: true, password, passwordExpiryDays: 90 })] }), actual());
-    const [change] = result.changes;
-    expect(change.kind === 'create_role' && change.role.validUntil).toBe('2027-03-04T00:00:00Z');
+    expect(ofKind(result.changes[0], 'create_role').role.validUntil).toBe('2027-03-04T00:00:00Z');
   });
 
   it('sets the expiry with a new password', () => {
@@ -273,8 +279,7 @@ describe('password expiry from the policy', () => {
       { passwords: new Map<string, PasswordStatus>([['app', 'differs']]) },
     );
     expect(result.changes.map((change) => change.kind)).toEqual(['set_password']);
-    const [change] = result.changes;
-    expect(change.kind === 'set_password' && change.validUntil).toBe('2027-01-03T00:00:00Z');
+    expect(ofKind(result.changes[0], 'set_password').validUntil).toBe('2027-01-03T00:00:00Z');
   });
 
   it('keeps the stored expiry between rotations', () => {

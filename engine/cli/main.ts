@@ -14,7 +14,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const [{ runVaultCommand }, { AuditRecorder }] = await Promise.all([import('../vault/cli.js'), import('./audit-recorder.js')]);
     // Every vault read and write goes to the audit ledger once the command ends.
     return async (args, io) => {
-      const recorder = new AuditRecorder(io);
+      // The vault command reads -f itself; here it only tells which ledger records its accesses.
+      const { envWithConfiguredLedger, takeFileOption } = await import('./audit.js');
+      const recorder = new AuditRecorder({ ...io, env: await envWithConfiguredLedger(args, takeFileOption(args).file, io) });
       const code = await runVaultCommand(args, io, { onAccess: recorder.vaultAccess });
       return (await recorder.flush()) ? code : code || 1;
     };

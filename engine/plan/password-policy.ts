@@ -46,9 +46,10 @@ export interface PolicyCredentials {
 }
 
 /**
- * Checks every password the plan would set against password_policy, so a weak password stops
- * the plan before anything is applied. The values are resolved through the SecretResolver and
- * never appear in a message: an error names the role and where its password comes from.
+ * Checks every password the plan would set: it must be readable now (an environment variable that
+ * is set, a vault entry that exists and has not expired), so that apply cannot fail on it, and it
+ * must meet password_policy, so a weak password stops the plan before anything is applied. The
+ * values never appear in a message: an error names the role and where its password comes from.
  */
 export async function checkPasswordPolicy(
   policy: PasswordPolicyConfig | undefined,
@@ -56,12 +57,23 @@ export async function checkPasswordPolicy(
   secrets: SecretResolver,
   credentials?: PolicyCredentials,
 ): Promise<SourcedDiagnostic[]> {
-  if (!policy) return [];
   const diagnostics: SourcedDiagnostic[] = [];
   for (const { role, ref, source } of passwordsToSet(changes)) {
     // A value that apply generates meets the policy by construction and does not exist yet.
     if (credentials?.needsNewValue(ref)) continue;
-    const value = await secrets.resolve(ref, `password of role ${role}`);
+    let value: string;
+    try {
+      value = await secrets.resolve(ref, `password of role ${role}`);
+    } catch (error) {
+      diagnostics.push({
+        severity: 'error',
+        summary: `the password of role ${displayName(role)} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        fix: ref.kind === 'env' ? `export ${ref.name}, then plan again` : `store vault entry ${ref.name} with aishell vault store, then plan again`,
+        source: source ? { file: source.file, path: [...source.path, 'password'] } : undefined,
+      });
+      continue;
+    }
+    if (!policy) continue;
     const problems = passwordProblems(value, policy);
     if (policy.history && ref.kind === 'vault' && credentials) {
       const previous = await credentials.previousValues(ref.name, policy.history);

@@ -24,7 +24,11 @@ export function summaryLines(plan: Plan): SummaryLine[] {
   const found = `${plural(errors, 'error')} ${errors === 1 ? 'was' : 'were'} found`;
   const fix = errors === 1 ? 'Fix it and plan again.' : 'Fix them and plan again.';
 
+  const credentials = plan.credentials?.length ?? 0;
   if (create + update + destroy === 0) {
+    if (errors === 0 && credentials > 0) {
+      return [{ kind: 'changes', text: `The databases match the configuration; apply changes ${plural(credentials, 'vault credential')}.` }];
+    }
     if (errors === 0) return [{ kind: 'no_changes', text: 'No changes. The databases match the configuration.' }];
     return [{ kind: 'errors', text: `No changes are planned, but ${found}. ${fix}` }];
   }

@@ -97,4 +97,17 @@ grants:
     expect(all.find((record) => record.kind === 'apply.summary')?.outcome).toBe('failed');
     await scratch.sql('DROP EVENT TRIGGER block_grants');
   });
+
+  it('records vault commands in the ledger the file names', async () => {
+    await writeFile(file, `${await readFile(file, 'utf8')}vault:\n  path: ./vault\n`);
+    const env = { AISHELL_VAULT_PASSWORD: 'vault-master-password-for-tests', AISHELL_VAULT_KDF_COST: '10' };
+    const vault = (...args: string[]) => runCli(['vault', ...args], { cwd: scratch.dir, env });
+
+    expect((await vault('init', '-f', file)).code).toBe(0);
+    expect((await vault('list', '-f', file)).code).toBe(0);
+
+    const kinds = (await records()).map((record) => record.kind);
+    expect(kinds).toContain('vault.write');
+    expect(kinds).toContain('vault.read');
+  });
 });

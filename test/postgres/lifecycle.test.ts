@@ -186,3 +186,28 @@ describe('plan file freshness', () => {
     expect(stale.stderr).toContain('has changed since the plan was made');
   });
 });
+
+describe('passwords checked at plan time', () => {
+  let scratch: Scratch;
+
+  beforeEach(async () => {
+    scratch = await createScratch('postgres');
+  });
+
+  afterEach(async () => {
+    await scratch.cleanup();
+  });
+
+  it('reports a missing password source with its line', async () => {
+    const file = path.join(scratch.dir, 'security.yaml');
+    const role = scratch.role('new_login');
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(role)}:\n    login: true\n    password: \${env:NOT_SET_ANYWHERE}\n`);
+
+    const planned = await runCli(['plan', '-f', file], { cwd: scratch.dir, env: {} });
+    expect(planned.code).toBe(1);
+    expect(planned.stdout).toContain('security.yaml:9:');
+    expect(planned.stdout).toContain('NOT_SET_ANYWHERE');
+    const [row] = await scratch.sql('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [role]);
+    expect(row.n).toBe(0);
+  });
+});

@@ -32,3 +32,11 @@ describe('credential rendering', () => {
     expect(result.valid).toBe(true);
   });
 });
+
+describe('credential-only plan summary', () => {
+  it('does not say nothing changes', () => {
+    const text = renderText(rotating, { color: false, showSql: false });
+    expect(text).not.toContain('No changes');
+    expect(text).toContain('The databases match the configuration; apply changes 2 vault credentials.');
+  });
+});

@@ -1,7 +1,7 @@
 import { formatDiagnostic } from '../diagnostics.js';
 import { connectTarget, planTarget, type PlanContext } from '../plan/build.js';
 import type { Plan, TargetPlan } from '../plan/types.js';
-import type { PlannedStatement, ProviderSession } from '../provider.js';
+import { ServerSettingError, type PlannedStatement, type ProviderSession } from '../provider.js';
 import type { Change } from '../diff/changes.js';
 
 /** A target whose live state no longer matches the state its plan was computed from. */
@@ -18,6 +18,8 @@ export interface AppliedTarget {
   target: string;
   changes: Change[];
   statements: { change: Change; statement: PlannedStatement }[];
+  /** A server setting that failed after the transactions committed; the changes before it stay. */
+  failure?: { address: string; message: string };
 }
 
 export interface ApplyHooks {
@@ -47,11 +49,20 @@ export async function applyPlan(context: PlanContext, plan: Plan, hooks: ApplyHo
       const session = sessions.get(target.name)!;
       const changes = target.changes.map((planned) => planned.change);
       const statements: AppliedTarget['statements'] = [];
-      await session.execute(
-        changes,
-        (ref) => context.secrets.resolve(ref, `password ${ref.kind}:${ref.name}`),
-        (change, statement) => statements.push({ change, statement }),
-      );
+      try {
+        await session.execute(
+          changes,
+          (ref) => context.secrets.resolve(ref, `password ${ref.kind}:${ref.name}`),
+          (change, statement) => statements.push({ change, statement }),
+        );
+      } catch (error) {
+        // The transactions committed before server settings run, so what ran is still recorded.
+        if (error instanceof ServerSettingError) {
+          const failure = { address: error.change.address, message: error.serverMessage };
+          await hooks.onTargetApplied?.({ target: target.name, changes, statements, failure });
+        }
+        throw error;
+      }
       const result = { target: target.name, changes, statements };
       applied.push(result);
       await hooks.onTargetApplied?.(result);

@@ -4,7 +4,7 @@ import { applyPlan, StalePlanError } from '../apply/apply.js';
 import { hasErrors } from '../diagnostics.js';
 import { createPlan } from '../plan/create.js';
 import { readPlanFile } from '../plan/planfile.js';
-import { ApplyError } from '../provider.js';
+import { ApplyError, ServerSettingError } from '../provider.js';
 import { loadContext, selectTargets } from './context.js';
 import type { CommandIo } from './io.js';
 import { hasChanges, renderPlan } from './plan.js';
@@ -105,7 +105,7 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     if (error instanceof ApplyError) message = error.serverMessage;
     else if (error instanceof Error) message = error.message;
     const failedTarget = plan.targets.find((target) => target.changes.length > 0 && !committed.has(target.name));
-    if (failedTarget) {
+    if (failedTarget && !(error instanceof ServerSettingError)) {
       const failedAddress = error instanceof ApplyError ? error.change.address : null;
       context.recorder.addAll(failedRecords(plan, failedTarget.name, failedAddress, message));
     }
@@ -115,6 +115,8 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
       io.stderr.write(
         `\nerror: apply failed, and every database of the failing target was rolled back\n  change: ${error.change.address}\n  statement: ${error.statement}\n  server: ${error.serverMessage}\n`,
       );
+    } else if (error instanceof ServerSettingError) {
+      io.stderr.write(`\nerror: a server setting failed after the database transactions committed\n  change: ${error.change.address}\n  statement: ${error.statement}\n  server: ${error.serverMessage}\n  the changes before it stay applied; fix the cause and run plan again\n`);
     } else if (error instanceof StalePlanError) {
       io.stderr.write(`\nerror: ${error.message}\n`);
     } else {

@@ -7,20 +7,30 @@ function ledgerTarget(target: string, change: Change): string {
   return change.database === null ? target : `${target}/${change.database}`;
 }
 
-/** Builds one `apply.change` record per change that a target committed, with its masked statements. */
+/**
+ * Builds one `apply.change` record per change of a target that committed, with its masked
+ * statements. After a failed server setting, that change is `failed` and the ones that never ran
+ * are `not-run`.
+ */
 export function appliedRecords(applied: AppliedTarget): LedgerRecordInput[] {
   const statements = new Map<Change, string[]>();
   for (const { change, statement } of applied.statements) {
     statements.set(change, [...(statements.get(change) ?? []), statement.sql]);
   }
-  const records: LedgerRecordInput[] = applied.changes.map((change) => ({
-    kind: 'apply.change',
-    target: ledgerTarget(applied.target, change),
-    address: change.address,
-    details: { change: change.kind, destructive: change.destructive, statements: statements.get(change) ?? [] },
-    outcome: 'ok',
-  }));
-  records.push({ kind: 'apply.summary', target: applied.target, details: { changes: applied.changes.length }, outcome: 'ok' });
+  const records: LedgerRecordInput[] = applied.changes.map((change) => {
+    const details: JsonObject = { change: change.kind, destructive: change.destructive, statements: statements.get(change) ?? [] };
+    let outcome = 'ok';
+    if (applied.failure?.address === change.address) {
+      outcome = 'failed';
+      details.error = applied.failure.message;
+    } else if (applied.failure && !statements.has(change)) {
+      outcome = 'not-run';
+    }
+    return { kind: 'apply.change', target: ledgerTarget(applied.target, change), address: change.address, details, outcome };
+  });
+  const summary: JsonObject = { changes: applied.changes.length };
+  if (applied.failure) summary.error = applied.failure.message;
+  records.push({ kind: 'apply.summary', target: applied.target, details: summary, outcome: applied.failure ? 'failed' : 'ok' });
   return records;
 }
 

@@ -163,5 +163,7 @@ function schemaKey(kind: string, schema: string | null): string {
 }
 
 function toRef(object: CatalogObject): ObjectRef {
-  return { kind: object.kind, schema: object.schema, name: object.name };
+  const ref: ObjectRef = { kind: object.kind, schema: object.schema, name: object.name };
+  if (object.routine !== undefined) ref.routine = object.routine;
+  return ref;
 }

@@ -89,6 +89,11 @@ export interface ObjectRef {
   schema: string | null;
   name: string;
   column?: string;
+  /**
+   * A function's bare name, without its argument list. Statements quote this name and append the
+   * argument types, because a function name may itself contain parentheses.
+   */
+  routine?: string;
 }
 
 /** One privilege held by one grantee on one object: the unit of grant and revoke. */
@@ -128,6 +133,8 @@ export interface CatalogObject {
   relationKind?: RelationKind;
   /** Function or procedure: the keyword used in GRANT … ON ROUTINE is the same for both. */
   routineKind?: 'function' | 'procedure' | 'aggregate';
+  /** A function's bare name; `name` is its signature `name(argtypes)`. */
+  routine?: string;
   columns?: string[];
 }
 

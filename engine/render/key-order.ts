@@ -74,7 +74,7 @@ const desiredRole: Shape = {
   children: { password: secretRef, source: sourceRef },
 };
 
-const objectRef: Shape = { keys: keysOf<ObjectRef>({ kind: true, schema: true, name: true, column: true }) };
+const objectRef: Shape = { keys: keysOf<ObjectRef>({ kind: true, schema: true, name: true, column: true, routine: true }) };
 
 const grant: Shape = {
   keys: keysOf<Grant>({

@@ -93,7 +93,7 @@ ORDER BY n.nspname, c.relname, at.attnum`;
 /** Functions, procedures and aggregates; the signature uses the argument types only. */
 export const ROUTINES_QUERY = `
 SELECT n.nspname AS schema, p.proname || '(' || oidvectortypes(p.proargtypes) || ')' AS name,
-       p.prokind, pg_get_userbyid(p.proowner) AS owner,
+       p.proname AS routine, p.prokind, pg_get_userbyid(p.proowner) AS owner,
        pg_get_userbyid(a.grantor) AS grantor, ${GRANTEE_NAME} AS grantee,
        a.privilege_type, a.is_grantable
 FROM pg_proc p

@@ -80,6 +80,7 @@ interface ColumnRow extends AclColumns {
 interface RoutineRow extends AclColumns {
   schema: string;
   name: string;
+  routine: string;
   prokind: string;
   owner: string;
 }
@@ -237,10 +238,11 @@ async function inspectDatabase(
       kind: 'function',
       schema: row.schema,
       name: row.name,
+      routine: row.routine,
       owner: row.owner,
       routineKind: row.prokind === 'p' ? 'procedure' : row.prokind === 'a' ? 'aggregate' : 'function',
     }));
-    addGrant({ kind: 'function', schema: row.schema, name: row.name }, row);
+    addGrant({ kind: 'function', schema: row.schema, name: row.name, routine: row.routine }, row);
   }
 
   const defaultPrivileges: DefaultPrivilege[] = [];

@@ -78,12 +78,16 @@ function objectSql(object: ObjectRef): string {
 }
 
 /**
- * A routine's signature as the catalog printed it: `name(integer, text)`. The name is quoted;
- * the argument list comes from format_type on the server, never from the file.
+ * Formats a routine as `"schema"."name"(integer, text)`. The bare name comes apart from the
+ * signature and is quoted, since a name may contain parentheses; the argument list comes from
+ * format_type on the server, which quotes every type name that needs it, never from the file.
  */
 function routineSql(object: ObjectRef): string {
-  const open = object.name.indexOf('(');
-  return `${quoteQualified(object.schema, object.name.slice(0, open))}${object.name.slice(open)}`;
+  const routine = object.routine;
+  if (routine === undefined || !object.name.startsWith(`${routine}(`) || !object.name.endsWith(')')) {
+    throw new Error(`function ${object.name} has no bare name from the catalog; plan again to refresh it`);
+  }
+  return `${quoteQualified(object.schema, routine)}${object.name.slice(routine.length)}`;
 }
 
 function privilegeSql(grant: Grant): string {

@@ -14,9 +14,20 @@ export interface SqlClient {
   readonly queryCount: number;
 }
 
+/**
+ * Builds the options of a pg client. The target's password is put into the url, because pg lets
+ * the parsed connection string override a separate `password` option, which would then be lost.
+ */
+export function clientOptions(connectionString: string, password?: string): { connectionString: string; application_name: string } {
+  if (password === undefined) return { connectionString, application_name: 'aishell' };
+  const url = new URL(connectionString);
+  url.password = encodeURIComponent(password);
+  return { connectionString: url.toString(), application_name: 'aishell' };
+}
+
 export async function connectServer(connectionString: string, password?: string): Promise<SqlClient> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString, password, application_name: 'aishell' });
+  const client = new pg.Client(clientOptions(connectionString, password));
   await client.connect();
 
   // Timestamps are read and written in UTC so that valid_until compares the same everywhere.

@@ -48,10 +48,12 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
 
   // A grantor is kept only when it is not the owner: then the revoke must name it (GRANTED BY),
   // because a revoke without it acts for the owner and would leave that grant in place.
+  // Privileges of grantees that are not managed (PUBLIC without manage_public, undeclared or
+  // ignored roles) are read only where the file grants them, so they converge but are never revoked.
   const held = new Map<string, Grant[]>();
   for (const grant of actual.grants) {
-    if (isOwner(grant) || !scope.managesGrantee(grant.grantee)) continue;
     const key = grantKey(grant);
+    if (isOwner(grant) || (!scope.managesGrantee(grant.grantee) && !wanted.has(key))) continue;
     const grantor = grant.grantor === owners.get(ownerKey(grant.object)) ? undefined : grant.grantor;
     held.set(key, [...(held.get(key) ?? []), { ...grant, grantor }]);
   }
@@ -69,7 +71,7 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
         grant,
         source: grant.source,
       });
-    } else if (!grant.grantOption && hasGrantOption) {
+    } else if (!grant.grantOption && hasGrantOption && scope.managesGrantee(grant.grantee)) {
       for (const each of current.filter((entry) => entry.grantOption)) {
         changes.push({
           kind: 'revoke',
@@ -117,13 +119,25 @@ export function diffDefaultPrivileges(
   }
   const held = new Map<string, DefaultPrivilege>();
   for (const entry of actual) {
-    if (isOwn(entry) || !scope.managesGrantee(entry.grantee)) continue;
-    held.set(defaultPrivilegeKey(entry), entry);
+    const key = defaultPrivilegeKey(entry);
+    if (isOwn(entry) || (!scope.managesGrantee(entry.grantee) && !wanted.has(key))) continue;
+    held.set(key, entry);
   }
+
+  // Without a pg_default_acl row of its own, a role's global defaults are PostgreSQL's built-in
+  // ones, and the server removes a row that equals them, so they are never read back.
+  // NOTE: for the same reason, manage_public cannot revoke a built-in PUBLIC default that has no row.
+  const globalRows = new Set(actual.filter((entry) => entry.schema === null).map((entry) => `${entry.forRole}\0${entry.objectType}`));
+  const builtIn = (entry: DefaultPrivilege) =>
+    entry.schema === null &&
+    entry.grantee === 'PUBLIC' &&
+    !entry.grantOption &&
+    ((entry.objectType === 'functions' && entry.privilege === 'EXECUTE') || (entry.objectType === 'types' && entry.privilege === 'USAGE')) &&
+    !globalRows.has(`${entry.forRole}\0${entry.objectType}`);
 
   const changes: Change[] = [];
   for (const [key, entry] of wanted) {
-    const current = held.get(key);
+    const current = held.get(key) ?? (builtIn(entry) ? entry : undefined);
     if (!current || (entry.grantOption && !current.grantOption)) {
       changes.push({
         kind: 'grant_default_privilege',

@@ -279,6 +279,31 @@ describe('diff', () => {
     });
   }
 
+  it('grants to PUBLIC converge without manage_public', () => {
+    const wanted = desired({ grants: [{ ...readonlySelectAll, grantees: ['PUBLIC'], selector: { kind: 'table', schema: 'public', name: 'orders' } }] });
+    expect(run(wanted, actual()).changes.map((change) => change.address)).toEqual(['prod/app: grant SELECT on table public.orders to PUBLIC']);
+    const converged = actual({ databases: [database({ grants: [tableGrant('PUBLIC', 'SELECT'), tableGrant('PUBLIC', 'UPDATE')] })] });
+    expect(run(wanted, converged).changes).toEqual([]);
+  });
+
+  it('grants to undeclared roles converge', () => {
+    const wanted = desired({ grants: [{ ...readonlySelectAll, grantees: ['legacy'], selector: { kind: 'table', schema: 'public', name: 'orders' } }] });
+    const state = actual({
+      roles: [actualRole('admin', { system: true }), actualRole('legacy')],
+      databases: [database({ grants: [tableGrant('legacy', 'SELECT'), tableGrant('legacy', 'DELETE')] })],
+    });
+    expect(run(wanted, state).changes).toEqual([]);
+  });
+
+  it('built-in PUBLIC defaults converge', () => {
+    const wanted = desired({
+      roles: [desiredRole('owner')],
+      defaultPrivileges: [{ database: 'app', forRole: 'owner', schema: null, objectType: 'functions', grantee: 'PUBLIC', privilege: 'EXECUTE', grantOption: false }],
+    });
+    const state = actual({ roles: [actualRole('admin', { system: true }), actualRole('owner')] });
+    expect(run(wanted, state, { scope: { ignoreRoles: [], dropUnmanagedRoles: false, managePublic: true } }).changes).toEqual([]);
+  });
+
   it('missing table is an error naming it', () => {
     const result = run(
       desired({

@@ -22,12 +22,15 @@ export function diffMemberships(
     if (scope.managed.has(membership.member)) wanted.set(key(membership), membership);
   }
 
-  // PostgreSQL 16+ may record one membership once per grantor; the strongest options count.
+  // PostgreSQL 16+ may record one membership once per grantor; the strongest options count, and
+  // a membership that is not declared is revoked once per grantor.
   const held = new Map<string, Membership>();
+  const grants = new Map<string, Membership[]>();
   for (const membership of actual) {
     if (!scope.managed.has(membership.member)) continue;
     const previous = held.get(key(membership));
     held.set(key(membership), previous ? { ...previous, admin: previous.admin || membership.admin } : membership);
+    grants.set(key(membership), [...(grants.get(key(membership)) ?? []), membership]);
   }
 
   const changes: Change[] = [];
@@ -61,16 +64,19 @@ export function diffMemberships(
     }
   }
 
-  for (const [id, membership] of held) {
+  for (const [id, memberships] of grants) {
     if (wanted.has(id)) continue;
-    changes.push({
-      kind: 'revoke_membership',
-      address: membershipAddress(target, membership, 'revoke'),
-      database: null,
-      destructive: true,
-      membership,
-      adminOptionOnly: false,
-    });
+    for (const membership of memberships) {
+      const address = membershipAddress(target, membership, 'revoke');
+      changes.push({
+        kind: 'revoke_membership',
+        address: memberships.length > 1 ? `${address} (granted by ${membership.grantor})` : address,
+        database: null,
+        destructive: true,
+        membership,
+        adminOptionOnly: false,
+      });
+    }
   }
   return changes;
 }

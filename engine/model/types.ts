@@ -76,6 +76,11 @@ export interface Membership {
   /** PostgreSQL 16+ only; null where the server has no such option. */
   inherit: boolean | null;
   set: boolean | null;
+  /**
+   * Actual state on PostgreSQL 16+ only: who granted it. Such a server keeps one membership per
+   * grantor, and a revoke must name the grantor (GRANTED BY) to remove another role's grant.
+   */
+  grantor?: string;
 }
 
 export type GrantObjectKind = 'database' | 'schema' | 'table' | 'column' | 'sequence' | 'function';

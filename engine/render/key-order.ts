@@ -91,7 +91,7 @@ const grant: Shape = {
 
 // A declared membership keeps the source of the role that declares it.
 const membership: Shape = {
-  keys: keysOf<Membership & { source?: SourceRef }>({ role: true, member: true, admin: true, inherit: true, set: true, source: true }),
+  keys: keysOf<Membership & { source?: SourceRef }>({ role: true, member: true, admin: true, inherit: true, set: true, grantor: true, source: true }),
   children: { source: sourceRef },
 };
 

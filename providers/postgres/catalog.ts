@@ -45,7 +45,8 @@ JOIN pg_roles m ON m.oid = am.member`;
 
 /** On PostgreSQL 16+ a membership also has INHERIT and SET options. */
 export const MEMBERSHIPS_WITH_OPTIONS_QUERY = `
-SELECT g.rolname AS role, m.rolname AS member, am.admin_option, am.inherit_option, am.set_option
+SELECT g.rolname AS role, m.rolname AS member, am.admin_option, am.inherit_option, am.set_option,
+       pg_get_userbyid(am.grantor) AS grantor
 FROM pg_auth_members am
 JOIN pg_roles g ON g.oid = am.roleid
 JOIN pg_roles m ON m.oid = am.member`;

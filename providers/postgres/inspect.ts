@@ -49,6 +49,7 @@ interface MembershipRow {
   admin_option: boolean;
   inherit_option?: boolean;
   set_option?: boolean;
+  grantor?: string;
 }
 
 /** The ACL columns that every object query returns; NULL where the object has no ACL entry. */
@@ -296,5 +297,6 @@ function toMembership(row: MembershipRow, withOptions: boolean): Membership {
     admin: row.admin_option,
     inherit: withOptions ? (row.inherit_option ?? null) : null,
     set: withOptions ? (row.set_option ?? null) : null,
+    ...(withOptions && row.grantor ? { grantor: row.grantor } : {}),
   };
 }

@@ -94,10 +94,6 @@ function privilegeSql(grant: Grant): string {
   return grant.object.kind === 'column' ? `${grant.privilege} (${quoteIdent(grant.object.column ?? '')})` : grant.privilege;
 }
 
-function grantedBy(grant: Grant): string {
-  return grant.grantor ? ` GRANTED BY ${quoteIdent(grant.grantor)}` : '';
-}
-
 function defaultPrivilegePrefix(entry: DefaultPrivilege): string {
   const schema = entry.schema === null ? '' : ` IN SCHEMA ${quoteIdent(entry.schema)}`;
   return `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(entry.forRole)}${schema}`;
@@ -172,7 +168,14 @@ const BUILDERS: { [K in ChangeKind]: Builder<K> } = {
   revoke(change) {
     const grant = change.grant;
     const what = change.grantOptionOnly ? `GRANT OPTION FOR ${privilegeSql(grant)}` : privilegeSql(grant);
-    return [plain(`REVOKE ${what} ON ${objectSql(grant.object)} FROM ${quoteGrantee(grant.grantee)}${grantedBy(grant)}`, grant.database)];
+    // CASCADE also takes away what the grantee passed on with its grant option; without it the
+    // revoke fails with "dependent privileges exist".
+    const revoke = plain(`REVOKE ${what} ON ${objectSql(grant.object)} FROM ${quoteGrantee(grant.grantee)} CASCADE`, grant.database);
+    if (!grant.grantor) return [revoke];
+
+    // A grant made by a role other than the owner can only be revoked by that role: before
+    // PostgreSQL 16, GRANTED BY accepts only the current user.
+    return [plain(`SET ROLE ${quoteIdent(grant.grantor)}`, grant.database), revoke, plain('RESET ROLE', grant.database)];
   },
 
   grant_membership(change) {
@@ -183,7 +186,9 @@ const BUILDERS: { [K in ChangeKind]: Builder<K> } = {
   revoke_membership(change) {
     const { role, member } = change.membership;
     const what = change.adminOptionOnly ? `ADMIN OPTION FOR ${quoteIdent(role)}` : quoteIdent(role);
-    return [plain(`REVOKE ${what} FROM ${quoteIdent(member)}`)];
+    // PostgreSQL 16+ keeps one membership per grantor; GRANTED BY names the one to remove.
+    const grantor = change.membership.grantor ? ` GRANTED BY ${quoteIdent(change.membership.grantor)}` : '';
+    return [plain(`REVOKE ${what} FROM ${quoteIdent(member)}${grantor}`)];
   },
 
   grant_default_privilege(change) {

@@ -128,7 +128,7 @@ describe('renderMarkdown', () => {
     expect(summaries).toEqual([
       '<details><summary>SQL (6 statements)</summary>',
       '</details>',
-      '<details><summary>SQL (2 statements)</summary>',
+      '<details><summary>SQL (4 statements)</summary>',
       '</details>',
       '<details><summary>SQL (6 statements)</summary>',
       '</details>',

@@ -102,10 +102,12 @@ describe('renderText', () => {
     ]);
 
     const revoke = at(`  - prod/app: revoke DELETE on table public.orders from "${QUIRKY_ROLE}" (destructive)`);
-    expect(lines.slice(revoke + 1, revoke + 4)).toEqual([
+    expect(lines.slice(revoke + 1, revoke + 6)).toEqual([
       '      granted by: owner_role',
       '      sql:',
-      `        REVOKE DELETE ON TABLE "public"."orders" FROM "${QUIRKY_ROLE}" GRANTED BY "owner_role";`,
+      '        SET ROLE "owner_role";',
+      `        REVOKE DELETE ON TABLE "public"."orders" FROM "${QUIRKY_ROLE}" CASCADE;`,
+      '        RESET ROLE;',
     ]);
   });
 

@@ -1,0 +1,63 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { quoteIdent } from '../../providers/postgres/quote.js';
+import { BACKENDS, createScratch, type Scratch } from '../support/backends.js';
+import { runCli } from '../support/cli.js';
+
+const q = (text: string) => JSON.stringify(text);
+
+describe.each(BACKENDS)('grants made by other roles on %s', (backend) => {
+  let scratch: Scratch;
+  let file: string;
+  const cli = (...args: string[]) => runCli(args, { cwd: scratch.dir, env: {} });
+
+  beforeEach(async () => {
+    scratch = await createScratch(backend);
+    file = path.join(scratch.dir, 'security.yaml');
+  });
+
+  afterEach(async () => {
+    await scratch.cleanup();
+  });
+
+  it('revokes a privilege another role granted', async () => {
+    const app = scratch.role('app');
+    const reader = scratch.role('reader');
+    await scratch.sql('CREATE TABLE public.t (id int)');
+    await writeFile(
+      file,
+      `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(app)}: {}\n  ${q(reader)}: {}\ngrants:\n  - { to: ${q(app)}, privileges: [SELECT], on: { table: public.t }, with_grant_option: true }\n`,
+    );
+    expect((await cli('apply', '-f', file, '--auto-approve')).code).toBe(0);
+
+    // The app role passes its privilege on, which the file does not declare.
+    await scratch.sql(`SET ROLE ${quoteIdent(app)}; GRANT SELECT ON public.t TO ${quoteIdent(reader)}; RESET ROLE`);
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+
+    const [row] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [reader, 'public.t', 'SELECT']);
+    expect(row.allowed).toBe(false);
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('removes a membership another role granted', async () => {
+    const group = scratch.role('group');
+    const member = scratch.role('member');
+    const other = scratch.role('other');
+    await scratch.sql(
+      `CREATE ROLE ${quoteIdent(group)}; CREATE ROLE ${quoteIdent(member)}; CREATE ROLE ${quoteIdent(other)};
+       GRANT ${quoteIdent(group)} TO ${quoteIdent(other)} WITH ADMIN OPTION;
+       SET ROLE ${quoteIdent(other)}; GRANT ${quoteIdent(group)} TO ${quoteIdent(member)}; RESET ROLE`,
+    );
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(member)}: {}\n`);
+
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const [row] = await scratch.sql('SELECT pg_has_role($1, $2, $3) AS member', [member, group, 'MEMBER']);
+    expect(row.member).toBe(false);
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+});

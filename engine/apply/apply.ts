@@ -4,6 +4,19 @@ import type { Plan, TargetPlan } from '../plan/types.js';
 import { ServerSettingError, type PlannedStatement, type ProviderSession } from '../provider.js';
 import type { Change } from '../diff/changes.js';
 
+/**
+ * A plan whose changes differ from what the configuration and the unchanged live state produce
+ * now: the plan file was edited, or security.yaml changed since the plan was made.
+ */
+export class PlanMismatchError extends Error {
+  constructor(readonly target: string) {
+    super(
+      `the plan's changes for target ${target} are not the ones that security.yaml and the live state produce now, so the plan file was edited or the configuration changed since; nothing was applied\n  fix: run aishell plan --out again and review the new plan`,
+    );
+    this.name = 'PlanMismatchError';
+  }
+}
+
 /** A target whose live state no longer matches the state its plan was computed from. */
 export class StalePlanError extends Error {
   constructor(readonly target: string) {
@@ -20,6 +33,8 @@ export interface AppliedTarget {
   statements: { change: Change; statement: PlannedStatement }[];
   /** A server setting that failed after the transactions committed; the changes before it stay. */
   failure?: { address: string; message: string };
+  /** Addresses that a plan made right after the commit still shows; empty when apply converged. */
+  remaining: string[];
 }
 
 export interface ApplyHooks {
@@ -59,11 +74,14 @@ export async function applyPlan(context: PlanContext, plan: Plan, hooks: ApplyHo
         // The transactions committed before server settings run, so what ran is still recorded.
         if (error instanceof ServerSettingError) {
           const failure = { address: error.change.address, message: error.serverMessage };
-          await hooks.onTargetApplied?.({ target: target.name, changes, statements, failure });
+          await hooks.onTargetApplied?.({ target: target.name, changes, statements, failure, remaining: [] });
         }
         throw error;
       }
-      const result = { target: target.name, changes, statements };
+      // The target is planned once more, so an apply that left differences says so instead of
+      // reporting success while the next plan is not empty.
+      const after = await planTarget(context, target.name, session);
+      const result = { target: target.name, changes, statements, remaining: after.plan.changes.map((change) => change.address) };
       applied.push(result);
       await hooks.onTargetApplied?.(result);
     }
@@ -81,8 +99,23 @@ export async function applyPlan(context: PlanContext, plan: Plan, hooks: ApplyHo
 async function checkFresh(context: PlanContext, target: TargetPlan, session: ProviderSession): Promise<void> {
   const current = await planTarget(context, target.name, session);
   if (current.plan.fingerprint !== target.fingerprint) throw new StalePlanError(target.name);
+  if (comparable(current.plan.changes) !== comparable(target.changes)) throw new PlanMismatchError(target.name);
   const errors = current.plan.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   if (errors.length > 0) {
     throw new Error(`target ${target.name} has errors now, so nothing was applied:\n${errors.map(formatDiagnostic).join('\n')}`);
   }
+}
+
+/**
+ * Serialises changes for comparison, leaving out what may differ between two plans of the same
+ * state: where a change was declared, and why a password is set.
+ */
+function comparable(changes: TargetPlan['changes']): string {
+  return JSON.stringify(
+    changes.map(({ address, change }) => {
+      const { source: _source, ...rest } = change as Change & { reason?: unknown };
+      if (rest.kind === 'set_password') return { shown: address, ...rest, reason: undefined };
+      return { shown: address, ...rest };
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { applyPlan, StalePlanError } from '../apply/apply.js';
+import { applyPlan, PlanMismatchError, StalePlanError } from '../apply/apply.js';
 import { hasErrors } from '../diagnostics.js';
 import { createPlan } from '../plan/create.js';
 import { readPlanFile } from '../plan/planfile.js';
@@ -96,7 +96,15 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     await context.credentials?.finishApply(true);
     const count = applied.reduce((sum, target) => sum + target.changes.length, 0);
     io.stdout.write(`\nApply complete: ${count} change(s) made on ${applied.length} target(s).\n`);
-    return (await context.recorder.flush()) ? 0 : 1;
+    const recorded = await context.recorder.flush();
+
+    const unconverged = applied.filter((target) => target.remaining.length > 0);
+    for (const target of unconverged) {
+      io.stderr.write(
+        `error: target ${target.target} was changed, but a plan made right after still shows ${target.remaining.length} change(s):\n${target.remaining.map((address) => `  ${address}`).join('\n')}\n  fix: something outside this apply changed them, or aishell cannot make them; report the plan output if it repeats\n`,
+      );
+    }
+    return recorded && unconverged.length === 0 ? 0 : 1;
   } catch (error) {
     await context.credentials?.finishApply(committed.size > 0).catch((finishError: unknown) => {
       io.stderr.write(`error: could not finish the credential rotation: ${finishError instanceof Error ? finishError.message : String(finishError)}; the next plan repairs it\n`);
@@ -117,7 +125,7 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
       );
     } else if (error instanceof ServerSettingError) {
       io.stderr.write(`\nerror: a server setting failed after the database transactions committed\n  change: ${error.change.address}\n  statement: ${error.statement}\n  server: ${error.serverMessage}\n  the changes before it stay applied; fix the cause and run plan again\n`);
-    } else if (error instanceof StalePlanError) {
+    } else if (error instanceof StalePlanError || error instanceof PlanMismatchError) {
       io.stderr.write(`\nerror: ${error.message}\n`);
     } else {
       io.stderr.write(`\nerror: ${message}\n`);

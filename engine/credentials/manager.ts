@@ -164,6 +164,9 @@ export class CredentialManager implements SecretResolver {
         await vault.setPending(credential.name, value, { reason, replace: true });
         this.rotating.add(credential.name);
       }
+      // From here on the entry has the value that apply sets, so plans made during this apply
+      // (under the lock, and after the commit) compare against it.
+      this.assessments.set(credential.name, { state: 'current' });
     }
   }
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../providers/postgres/quote.js';
+import { quoteIdent, quoteLiteral } from '../../providers/postgres/quote.js';
 import { BACKENDS, createScratch, type Scratch } from '../support/backends.js';
 import { runCli } from '../support/cli.js';
 
@@ -150,6 +150,28 @@ describe('plan file checks', () => {
     const [row] = await scratch.sql('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [role]);
     expect(row.n).toBe(0);
   });
+
+  it('rejects a plan file whose change was rewritten', async () => {
+    const file = path.join(scratch.dir, 'security.yaml');
+    const role = scratch.role('honest');
+    const other = scratch.role('swapped');
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(role)}: {}\n`);
+    const planFile = path.join(scratch.dir, 'plan.json');
+    expect((await runCli(['plan', '-f', file, '--out', planFile], { cwd: scratch.dir, env: {} })).code).toBe(0);
+
+    // A valid plan whose change creates another role than the address shows.
+    const { readFile } = await import('node:fs/promises');
+    const plan = JSON.parse(await readFile(planFile, 'utf8'));
+    plan.targets[0].changes[0].change.role.name = other;
+    plan.targets[0].changes[0].change.role.superuser = true;
+    await writeFile(planFile, JSON.stringify(plan));
+
+    const result = await runCli(['apply', planFile, '-f', file, '--auto-approve'], { cwd: scratch.dir, env: {} });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('plan file was edited or the configuration changed');
+    const [row] = await scratch.sql('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ANY($1)', [[role, other]]);
+    expect(row.n).toBe(0);
+  });
 });
 
 describe('plan file freshness', () => {
@@ -209,5 +231,34 @@ describe('passwords checked at plan time', () => {
     expect(planned.stdout).toContain('NOT_SET_ANYWHERE');
     const [row] = await scratch.sql('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [role]);
     expect(row.n).toBe(0);
+  });
+});
+
+describe('apply that does not converge', () => {
+  let scratch: Scratch;
+
+  beforeEach(async () => {
+    scratch = await createScratch('postgres');
+  });
+
+  afterEach(async () => {
+    await scratch.sql('DROP EVENT TRIGGER IF EXISTS regrant');
+    await scratch.cleanup();
+  });
+
+  it('reports what a plan after apply still shows', async () => {
+    const file = path.join(scratch.dir, 'security.yaml');
+    const role = scratch.role('reader');
+    await scratch.sql(`CREATE ROLE ${quoteIdent(role)}; CREATE TABLE public.t (id int); GRANT DELETE ON public.t TO ${quoteIdent(role)}`);
+    // Something outside aishell undoes every REVOKE, as a misbehaving extension might.
+    await scratch.sql(`CREATE FUNCTION public.regrant() RETURNS event_trigger LANGUAGE plpgsql AS
+      $$ BEGIN EXECUTE format('GRANT DELETE ON public.t TO %I', ${quoteLiteral(role)}); END $$`);
+    await scratch.sql(`CREATE EVENT TRIGGER regrant ON ddl_command_end WHEN TAG IN ('REVOKE') EXECUTE FUNCTION public.regrant()`);
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(role)}: {}\n`);
+
+    const applied = await runCli(['apply', '-f', file, '--auto-approve'], { cwd: scratch.dir, env: {} });
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toContain('a plan made right after still shows 1 change(s)');
+    expect(applied.stderr).toContain(`revoke DELETE on table public.t from ${role}`);
   });
 });

@@ -71,6 +71,17 @@ export function diff(input: DiffInput): DiffResult {
     }
     append(privilegeChanges, diffGrants(target, scope, grants, database));
 
+    const schemas = new Set(database.objects.filter((object) => object.kind === 'schema').map((object) => object.name));
+    for (const entry of desired.defaultPrivileges) {
+      if (entry.database === database.name && entry.schema !== null && !schemas.has(entry.schema)) {
+        diagnostics.push({
+          severity: 'error',
+          summary: `schema ${JSON.stringify(entry.schema)} of default privileges for ${JSON.stringify(entry.forRole)} not found in database ${database.name}`,
+          fix: 'create the schema first, or correct in_schema',
+          source: entry.source,
+        });
+      }
+    }
     const defaults = expandDefaultPrivileges(
       desired.defaultPrivileges.filter((each) => each.database === database.name),
       input.privileges,

@@ -172,6 +172,12 @@ function toSelector(on: GrantObjectConfig): SelectorResult {
 function relationSelector(kind: 'table' | 'sequence' | 'function', text: string, columns?: string[]): SelectorResult {
   const name = parseQualifiedName(text);
   if (!name) return { error: `invalid ${kind} name "${text}"`, fix: `write schema.name or schema.*` };
+  if (kind === 'table' && columns && name.name === '*') {
+    return {
+      error: `columns cannot be combined with ${text}: a column grant names one table`,
+      fix: 'list the tables (tables: [schema.a, schema.b]) or grant on whole tables without columns',
+    };
+  }
   if (kind === 'table') return columns ? { kind, ...name, columns } : { kind, ...name };
   return { kind, ...name } as ObjectSelector;
 }

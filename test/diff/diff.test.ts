@@ -304,6 +304,17 @@ describe('diff', () => {
     expect(run(wanted, state, { scope: { ignoreRoles: [], dropUnmanagedRoles: false, managePublic: true } }).changes).toEqual([]);
   });
 
+  it('missing in_schema is an error', () => {
+    const result = run(
+      desired({
+        roles: [desiredRole('readonly')],
+        defaultPrivileges: [{ database: 'app', forRole: 'admin', schema: 'nowhere', objectType: 'tables', grantee: 'readonly', privilege: 'SELECT', grantOption: false }],
+      }),
+      actual({ roles: [actualRole('admin', { system: true }), actualRole('readonly')] }),
+    );
+    expect(result.diagnostics.map((d) => d.summary)).toEqual(['schema "nowhere" of default privileges for "admin" not found in database app']);
+  });
+
   it('missing table is an error naming it', () => {
     const result = run(
       desired({

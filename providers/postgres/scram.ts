@@ -1,4 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { saslprep } from '@mongodb-js/saslprep';
 
 /**
  * SCRAM-SHA-256 verifiers as PostgreSQL stores them (RFC 5802, RFC 7677):
@@ -16,12 +17,16 @@ function hmac(key: Buffer, text: string): Buffer {
 }
 
 /**
- * Prepares a password the way PostgreSQL's SASLprep does for common input.
- * NOTE: NFKC normalisation covers the usual cases, but not every SASLprep rule (prohibited
- * characters and bidirectional checks), for which PostgreSQL falls back to the raw bytes.
+ * Prepares a password as PostgreSQL does before hashing it (pg_saslprep, RFC 4013): SASLprep
+ * when the password passes it, and the raw password when SASLprep rejects it, for instance for a
+ * prohibited or unassigned character.
  */
 function prepare(password: string): string {
-  return password.normalize('NFKC');
+  try {
+    return saslprep(password);
+  } catch {
+    return password;
+  }
 }
 
 function keys(password: string, salt: Buffer, iterations: number): { storedKey: Buffer; serverKey: Buffer } {

@@ -60,6 +60,17 @@ export function diffRoles(
 
     const alter = diffAttributes(target, role, current);
     if (alter) changes.push(alter);
+    if (alter && role.name === actual.currentUser) {
+      const lockout = lockoutReason(alter.after);
+      if (lockout) {
+        diagnostics.push({
+          severity: 'error',
+          summary: `the plan ${lockout} of ${JSON.stringify(role.name)}, the role aishell connects as, which would lock aishell out`,
+          fix: 'connect as another role to change this one, or keep its current attributes in the file',
+          source: role.source,
+        });
+      }
+    }
 
     const status = role.password ? passwords.get(role.name) : undefined;
     if (role.password && status && status !== 'match' && status !== 'unknown') {
@@ -79,6 +90,15 @@ export function diffRoles(
 
   for (const absent of scope.desired.absentRoles) {
     if (!existing.has(absent.name) || scope.isIgnored(absent.name)) continue;
+    if (absent.name === actual.currentUser) {
+      diagnostics.push({
+        severity: 'error',
+        summary: `role ${JSON.stringify(absent.name)} is the role aishell connects as, and cannot drop itself`,
+        fix: 'connect as another role to drop this one',
+        source: absent.source,
+      });
+      continue;
+    }
     changes.push(dropRole(target, absent.name, absent.reassignOwnedTo, managedDatabases, absent.source));
   }
 
@@ -144,4 +164,13 @@ function dropRole(
     databases,
     source,
   };
+}
+
+/** Says which change would take away the connecting role's own access, or null. */
+function lockoutReason(after: Partial<RoleAttributes>): string | null {
+  if (after.login === false) return 'removes LOGIN';
+  if (after.superuser === false) return 'removes SUPERUSER';
+  if (after.connectionLimit === 0) return 'sets CONNECTION LIMIT 0';
+  if (after.validUntil && Date.parse(after.validUntil) <= Date.now()) return 'sets VALID UNTIL in the past';
+  return null;
 }

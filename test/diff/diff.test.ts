@@ -315,6 +315,19 @@ describe('diff', () => {
     expect(result.diagnostics.map((d) => d.summary)).toEqual(['schema "nowhere" of default privileges for "admin" not found in database app']);
   });
 
+  it('refuses to lock out the connecting role', () => {
+    const result = run(
+      desired({ roles: [desiredRole('admin', { login: true })], absentRoles: [] }),
+      actual({ roles: [actualRole('admin', { superuser: true, login: true })] }),
+    );
+    expect(result.diagnostics.map((d) => d.summary)).toEqual([
+      'the plan removes SUPERUSER of "admin", the role aishell connects as, which would lock aishell out',
+    ]);
+    const dropSelf = run(desired({ absentRoles: [{ name: 'admin', reassignOwnedTo: null }] }), actual({ roles: [actualRole('admin', { superuser: true })] }));
+    expect(dropSelf.changes).toEqual([]);
+    expect(dropSelf.diagnostics[0].summary).toBe('role "admin" is the role aishell connects as, and cannot drop itself');
+  });
+
   it('missing table is an error naming it', () => {
     const result = run(
       desired({

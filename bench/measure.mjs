@@ -76,6 +76,12 @@ export class Samples {
     return median(list);
   }
 
+  /** Returns the smallest and the largest sample. */
+  range(name) {
+    const list = this.values.get(name) ?? [];
+    return [Math.min(...list), Math.max(...list)];
+  }
+
   toJSON() {
     return Object.fromEntries(this.values);
   }

@@ -60,12 +60,16 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
     // Alternate which goes first, and end with aishell so that aishell converges the estate.
     const aishellFirst = iteration % 2 === 1 && iteration !== runs - 1;
     const steps = aishellFirst ? [aishellStep, psqlStep] : [psqlStep, aishellStep];
+    const times = {};
     for (const [name, step] of steps) {
       await scratch.dropRoles(estate.owner);
       const result = await step();
+      times[name] = result.ms;
       samples.add(name, result.ms);
       samples.add(`${name}.rss`, result.rssMb);
     }
+    // Ratios of the two runs of one iteration, which ran back to back under the same load.
+    samples.add('apply.ratio', times['apply.aishell'] / times['apply.psql']);
   }
 
   // The converged estate: a plan must find no change, or every figure below is meaningless.
@@ -75,11 +79,7 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
 
   for (let iteration = 0; iteration < runs; iteration++) {
     log(`scale ${scale}: plan with no changes, loading, run ${iteration + 1} of ${runs}`);
-    const catalog = await timedOk('psql catalog', 'psql', psqlArgs(scratch.url, files.catalog));
-    const bareNode = await timedOk('node -e 0', NODE, ['-e', '0']);
-    samples.add('catalog.psql', catalog.ms);
-    samples.add('catalog.node', bareNode.ms);
-    samples.add('catalog.baseline', catalog.ms + bareNode.ms);
+    const before = await catalogBaseline(scratch.url, files.catalog);
 
     const plan = await timedOk('aishell plan', ...aishell('plan', '-f', files.config, '--detailed-exitcode'));
     samples.add('plan', plan.ms);
@@ -94,6 +94,15 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
       throw new Error(`the error in broken.yaml is not reported at line ${broken.line}, column ${broken.column}:\n${failing.stderr.slice(0, 2000)}`);
     }
     samples.add('validate.error', failing.ms);
+
+    // The baseline is measured before and after the aishell runs, and its mean is the one they
+    // are compared with, so that a change of load during the iteration affects both alike.
+    const after = await catalogBaseline(scratch.url, files.catalog);
+    for (const part of ['psql', 'node', 'baseline']) samples.add(`catalog.${part}`, (before[part] + after[part]) / 2);
+    const baseline = (before.baseline + after.baseline) / 2;
+    samples.add('plan.ratio', plan.ms / baseline);
+    samples.add('validate.ratio', validate.ms / baseline);
+    samples.add('validate.error.ratio', failing.ms / baseline);
   }
 
   log(`scale ${scale}: the pure diff`);
@@ -112,7 +121,15 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
     diff: diffAlone,
     samples: samples.toJSON(),
     medians: Object.fromEntries([...samples.values.keys()].map((name) => [name, samples.median(name)])),
+    ranges: Object.fromEntries([...samples.values.keys()].map((name) => [name, samples.range(name)])),
   };
+}
+
+/** Runs the catalog queries with psql and starts a bare node, which together are the catalog baseline. */
+async function catalogBaseline(url, file) {
+  const catalog = await timedOk('psql catalog', 'psql', psqlArgs(url, file));
+  const bareNode = await timedOk('node -e 0', NODE, ['-e', '0']);
+  return { psql: catalog.ms, node: bareNode.ms, baseline: catalog.ms + bareNode.ms };
 }
 
 /** Plans in-process through plan-probe.mjs, for the query count and the plan's statements. */

@@ -12,13 +12,18 @@ export async function benchStartup({ runs, log }) {
   log(`start-up, ${iterations} runs`);
 
   for (let iteration = 0; iteration < iterations; iteration++) {
-    samples.add('node', (await timedOk('node -e 0', process.execPath, ['-e', '0'])).ms);
-    samples.add('version', (await timedOk('aishell --version', process.execPath, [BIN, '--version'])).ms);
-    samples.add('help', (await timedOk('aishell --help', process.execPath, [BIN, '--help'])).ms);
+    const node = (await timedOk('node -e 0', process.execPath, ['-e', '0'])).ms;
+    const version = (await timedOk('aishell --version', process.execPath, [BIN, '--version'])).ms;
+    const help = (await timedOk('aishell --help', process.execPath, [BIN, '--help'])).ms;
+    samples.add('node', node);
+    samples.add('version', version);
+    samples.add('help', help);
+    samples.add('help.ratio', help / node);
   }
   return {
     iterations,
     samples: samples.toJSON(),
-    medians: { node: samples.median('node'), version: samples.median('version'), help: samples.median('help') },
+    medians: Object.fromEntries(['node', 'version', 'help', 'help.ratio'].map((name) => [name, samples.median(name)])),
+    ranges: { 'help.ratio': samples.range('help.ratio') },
   };
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
-import type { SecurityConfig } from '../config/types.js';
+import type { SecurityConfig, SourcePosition, SourceRef } from '../config/types.js';
 import type { Change } from '../diff/changes.js';
 import { CHANGE_SYMBOL } from '../diff/changes.js';
 import { diff } from '../diff/diff.js';
@@ -152,6 +152,7 @@ async function checkPasswords(
   actual: ActualState,
   context: PlanContext,
 ): Promise<{ statuses: Map<string, PasswordStatus>; diagnostics: Diagnostic[] }> {
+  const diagnostics: Diagnostic[] = [];
   const statuses = new Map<string, PasswordStatus>();
   const existing = new Map(actual.roles.map((role) => [role.name, role]));
   const credentials = context.credentials;
@@ -174,9 +175,23 @@ async function checkPasswords(
     }
 
     const purpose = `password of role ${role.name}`;
-    const candidates = credentials
-      ? await credentials.candidates(role.password, purpose)
-      : [{ value: await context.secrets.resolve(role.password, purpose), pending: false }];
+    let candidates: { value: string; pending: boolean }[];
+    try {
+      candidates = credentials
+        ? await credentials.candidates(role.password, purpose)
+        : [{ value: await context.secrets.resolve(role.password, purpose), pending: false }];
+    } catch (error) {
+      // Reported with the role's line; the other roles are still checked, so one run lists all.
+      const position = role.source ? locatePosition(context, { file: role.source.file, path: [...role.source.path, 'password'] }) : undefined;
+      diagnostics.push({
+        severity: 'error',
+        summary: `the password of role ${role.name} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        fix: role.password.kind === 'env' ? `export ${role.password.name}, then plan again` : `store vault entry ${role.password.name}, then plan again`,
+        ...(position ? { position } : {}),
+      });
+      statuses.set(role.name, 'unknown');
+      continue;
+    }
     let status: PasswordStatus = 'differs';
     for (const candidate of candidates) {
       status = session.checkPassword(candidate.value, current.password);
@@ -188,7 +203,6 @@ async function checkPasswords(
     statuses.set(role.name, status);
   }
 
-  const diagnostics: Diagnostic[] = [];
   if (unreadable.length > 0) {
     diagnostics.push({
       severity: 'warning',
@@ -201,4 +215,12 @@ async function checkPasswords(
 
 export function formatDiagnostics(diagnostics: Diagnostic[]): string {
   return diagnostics.map(formatDiagnostic).join('\n');
+}
+
+function locatePosition(context: PlanContext, source: SourceRef): SourcePosition | undefined {
+  try {
+    return context.config.sources.locate(source);
+  } catch {
+    return undefined;
+  }
 }

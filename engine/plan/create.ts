@@ -1,3 +1,4 @@
+import type { SourcePosition } from '../config/types.js';
 import type { ProviderSession } from '../provider.js';
 import { connectTarget, planTarget, type PlanContext } from './build.js';
 import { PLAN_FORMAT_VERSION, summarise, type Plan, type TargetPlan } from './types.js';
@@ -46,7 +47,26 @@ function failedTarget(context: PlanContext, name: string, error: unknown): Targe
     serverVersion: 0,
     fingerprint: '',
     changes: [],
-    diagnostics: [{ severity: 'error', summary: `target ${name}: ${message}` }],
+    diagnostics: [{ severity: 'error', summary: `target ${name}: ${message}`, fix: fixFor(message), ...targetPosition(context, name) }],
     unmanagedRoles: [],
   };
+}
+
+/** Points a connection error at the target's declaration, so the message names a line. */
+function targetPosition(context: PlanContext, name: string): { position?: SourcePosition } {
+  const source = context.config.sources.keys.get(`targets.${name}`);
+  if (!source) return {};
+  try {
+    return { position: context.config.sources.locate({ file: source.file, path: [...source.path, 'url'] }) };
+  } catch {
+    return {};
+  }
+}
+
+/** Suggests the usual remedy for the connection errors people meet first. */
+function fixFor(message: string): string | undefined {
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT/.test(message)) return 'check the host and port in the url, and that the server is running and reachable';
+  if (/password authentication failed|SASL|no password supplied/.test(message)) return "check the target's password (password: ${vault:NAME} or ${env:NAME})";
+  if (/database ".*" does not exist/.test(message)) return "check the database in the url and the target's databases list";
+  return undefined;
 }

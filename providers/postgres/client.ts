@@ -2,6 +2,8 @@
  * A minimal SQL client over either a PostgreSQL server (package pg) or embedded PGlite, so that
  * inspect and apply run the same statements on both.
  */
+import type { QueryConfig } from 'pg';
+
 export interface SqlClient {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
   /**
@@ -37,7 +39,11 @@ export async function connectServer(connectionString: string, password?: string)
   return {
     async query<Row>(sql: string, params?: unknown[]) {
       count += 1;
-      const result = await client.query(sql, params);
+      // The extended protocol runs exactly one statement, so text that carries a second one
+      // (a policy expression written to end the first, say) fails instead of running it.
+      // @types/pg does not declare queryMode, which pg 8 reads from the query config.
+      const config = { text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig;
+      const result = await client.query(config);
       return result.rows as Row[];
     },
     async exec(sql: string) {

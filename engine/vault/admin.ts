@@ -4,71 +4,19 @@ import { constants as fsConstants } from 'node:fs';
 import { secretBuffer } from './aead.js';
 import { openBody, sealBody } from './body-crypto.js';
 import { readKeyFile } from './credentials.js';
+import { canonicalJson } from './encoding.js';
 import { VaultError } from './errors.js';
 import { readVaultText, withWriteLock, writeFileAtomic } from './file-store.js';
-import { parseVaultFile, serializeVaultFile, type KeySlot, type KeySlotType } from './format.js';
+import { AWS_REGION_PATTERN, GCP_KEY_NAME_PATTERN, parseVaultFile, serializeVaultFile, type KeySlot, type VaultDocument } from './format.js';
 import { newKdfParams, type KdfAlgorithm } from './kdf.js';
 import { unwrapAwsKmsSlot, wrapWithAwsKms, type AwsClientOverrides, type AwsKmsTarget } from './keyslots/aws-kms.js';
 import { unwrapGcpKmsSlot, wrapWithGcpKms, type GcpClientOverrides, type GcpKmsTarget } from './keyslots/gcp-kms.js';
 import { unwrapPasswordSlot, wrapWithPassword } from './keyslots/password.js';
 import { unwrapPkcs11Slot, wrapWithPkcs11, type Pkcs11Target } from './keyslots/pkcs11.js';
 import { checkNewPassword } from './open.js';
-import { unlockDataKey, type UnlockOptions } from './unlock.js';
+import { checkPins, resolveTrust, type VaultTrust } from './trust.js';
+import { trustOf, unlockDataKey, type UnlockOptions } from './unlock.js';
 import type { Vault, VaultContext } from './vault.js';
-
-export interface ChangePasswordOptions {
-  currentPassword: string;
-  /** Key file that the current password slot requires, if any. */
-  currentKeyFile?: string;
-  newPassword: string;
-  /** Key file for the new slot: a path, null to stop requiring one, undefined to keep the current setting with the same file. */
-  newKeyFile?: string | null;
-  kdf?: KdfAlgorithm;
-  env: NodeJS.ProcessEnv;
-  reason?: string;
-}
-
-/**
- * Re-wraps the data key in the password slot that the current password opens, with a fresh salt.
- * No other slot and no entry changes; the previous file generation stays in `<path>.bak`, where
- * the old password still opens it.
- */
-export async function changePassword(vault: Vault, options: ChangePasswordOptions): Promise<{ slotId: number }> {
-  checkNewPassword(options.newPassword);
-  const currentKeyFile = options.currentKeyFile === undefined ? undefined : await readKeyFile(options.currentKeyFile);
-  let newKeyFile = currentKeyFile;
-  if (options.newKeyFile === null) newKeyFile = undefined;
-  else if (options.newKeyFile !== undefined) newKeyFile = await readKeyFile(options.newKeyFile);
-
-  let slotId = -1;
-  await vault.mutate(() => undefined, {
-    header: async (document) => {
-      const slots: KeySlot[] = [];
-      for (const slot of document.keySlots) {
-        if (slot.type !== 'password' || slotId !== -1) {
-          slots.push(slot);
-          continue;
-        }
-        const dataKey = await unwrapPasswordSlot(document, slot, { password: options.currentPassword, keyFile: currentKeyFile });
-        if (dataKey === undefined) {
-          slots.push(slot);
-          continue;
-        }
-        dataKey.fill(0);
-        slotId = slot.id;
-        const algorithm = options.kdf ?? slot.kdf.algorithm;
-        slots.push(await wrapWithPassword(document.vaultId, slot.id, vault.requireKey(), { password: options.newPassword, keyFile: newKeyFile }, newKdfParams(algorithm, options.env)));
-      }
-      if (slotId === -1) {
-        throw new VaultError('BAD_CREDENTIAL', `cannot change the password of ${vault.path}: wrong current password or key file; nothing was changed`);
-      }
-      const { body: _body, checksum: _checksum, ...header } = document;
-      return { ...header, keySlots: slots };
-    },
-  });
-  vault.emit('change-password', undefined, options.reason);
-  return { slotId };
-}
 
 export type NewKeySlot =
   | ({ type: 'password'; password: string; keyFile?: string; kdf?: KdfAlgorithm })
@@ -78,6 +26,8 @@ export type NewKeySlot =
 
 export interface KeyProviderOptions {
   env: NodeJS.ProcessEnv;
+  /** PKCS#11 module and KMS endpoints; read from `env` when absent. */
+  trust?: VaultTrust;
   aws?: AwsClientOverrides;
   gcp?: GcpClientOverrides;
   reason?: string;
@@ -89,6 +39,8 @@ export interface KeyProviderOptions {
  */
 export async function addKeySlot(vault: Vault, spec: NewKeySlot, options: KeyProviderOptions): Promise<KeySlot> {
   if (spec.type === 'password') checkNewPassword(spec.password);
+  checkSlotTarget(spec);
+  const trust = options.trust ?? resolveTrust(options.env);
   const keyFile = spec.type === 'password' && spec.keyFile !== undefined ? await readKeyFile(spec.keyFile) : undefined;
 
   let added: KeySlot | undefined;
@@ -103,17 +55,21 @@ export async function addKeySlot(vault: Vault, spec: NewKeySlot, options: KeyPro
           slot = await wrapWithPassword(document.vaultId, id, dataKey, { password: spec.password, keyFile }, newKdfParams(spec.kdf ?? 'scrypt', options.env));
           check = await unwrapPasswordSlot(document, slot, { password: spec.password, keyFile });
           break;
-        case 'aws-kms':
-          slot = await wrapWithAwsKms(document.vaultId, id, dataKey, spec, options.env, options.aws);
-          check = await unwrapAwsKmsSlot(document, slot, options.env, options.aws);
+        case 'aws-kms': {
+          const access = { env: options.env, trust, overrides: options.aws };
+          slot = await wrapWithAwsKms(document.vaultId, id, dataKey, spec, access);
+          check = await unwrapAwsKmsSlot(document, slot, access);
           break;
-        case 'gcp-kms':
-          slot = await wrapWithGcpKms(document.vaultId, id, dataKey, spec, options.env, options.gcp);
-          check = await unwrapGcpKmsSlot(document, slot, options.env, options.gcp);
+        }
+        case 'gcp-kms': {
+          const access = { env: options.env, trust, overrides: options.gcp };
+          slot = await wrapWithGcpKms(document.vaultId, id, dataKey, spec, access);
+          check = await unwrapGcpKmsSlot(document, slot, access);
           break;
+        }
         case 'pkcs11':
-          slot = await wrapWithPkcs11(document.vaultId, id, dataKey, spec, { createKey: spec.createKey ?? false });
-          check = await unwrapPkcs11Slot(document, slot, spec.pin);
+          slot = await wrapWithPkcs11(document.vaultId, id, dataKey, spec, { createKey: spec.createKey ?? false, module: trust.pkcs11Module });
+          check = await unwrapPkcs11Slot(document, slot, spec.pin, trust.pkcs11Module);
           break;
       }
       if (check === undefined || !check.equals(dataKey)) {
@@ -129,30 +85,14 @@ export async function addKeySlot(vault: Vault, spec: NewKeySlot, options: KeyPro
   return added!;
 }
 
-/**
- * Removes a key slot. The data key stays the same, so a copy of an older file generation (the
- * `.bak` file, backups) still opens with the removed slot's credential.
- */
-export async function removeKeySlot(vault: Vault, id: number, options: { reason?: string } = {}): Promise<KeySlotType> {
-  // TODO: add a rekey that draws a new data key and re-wraps the remaining slots, so removed
-  // credentials stop opening copies made afterwards.
-  let removedType: KeySlotType | undefined;
-  await vault.mutate(() => undefined, {
-    header: async (document) => {
-      const removed = document.keySlots.find((slot) => slot.id === id);
-      if (removed === undefined) {
-        throw new VaultError('NOT_FOUND', `the vault has no key slot ${id}; see \`aishell vault configure --show\``);
-      }
-      if (document.keySlots.length === 1) {
-        throw new VaultError('INVALID_ARGUMENT', `key slot ${id} is the vault's only key slot; add another before removing it`);
-      }
-      removedType = removed.type;
-      const { body: _body, checksum: _checksum, ...header } = document;
-      return { ...header, keySlots: document.keySlots.filter((slot) => slot.id !== id) };
-    },
-  });
-  vault.emit('remove-key-slot', undefined, options.reason);
-  return removedType!;
+/** Rejects a KMS key reference that the file format would reject, before any KMS call. */
+function checkSlotTarget(spec: NewKeySlot): void {
+  if (spec.type === 'aws-kms' && !AWS_REGION_PATTERN.test(spec.region)) {
+    throw new VaultError('INVALID_ARGUMENT', `--region ${spec.region} is not an AWS region name such as us-east-1`);
+  }
+  if (spec.type === 'gcp-kms' && !GCP_KEY_NAME_PATTERN.test(spec.keyName)) {
+    throw new VaultError('INVALID_ARGUMENT', `--kms-key-name ${spec.keyName} is not a key name such as projects/P/locations/L/keyRings/R/cryptoKeys/K`);
+  }
 }
 
 /**
@@ -190,16 +130,25 @@ export interface RestoreResult {
   generation: number;
   /** Copy of the replaced file, or undefined when there was none. */
   previousCopy?: string;
+  /**
+   * True when the backup's key slots differ from those of the replaced file. The backup then
+   * predates a password change, re-key or slot change. The restored vault opens with the
+   * credentials and data key of that time, including an old password, and not with the current ones.
+   */
+  keySlotsDiffer: boolean;
 }
 
 /**
  * Restores a backup. The backup is verified completely (checksum, unlock, body tag) before the
  * vault file is touched; the replaced file is kept as `<path>.pre-restore-<time>`. The restored
- * content is sealed again with a generation above the replaced file's.
+ * content is sealed again with a generation above the replaced file's. A pinned vault id or slot
+ * fingerprint applies to the backup, even with `allowOtherVault`.
  */
 export async function restoreVault(options: RestoreOptions): Promise<RestoreResult> {
   const backup = parseVaultFile(await readVaultText(options.source), options.source);
-  const unlocked = await unlockDataKey(backup, options.source, options);
+  const trust = trustOf(options);
+  checkPins(backup, trust, options.source);
+  const unlocked = await unlockDataKey(backup, options.source, { ...options, trust });
   const dataKey = secretBuffer(unlocked.dataKey);
   unlocked.dataKey.fill(0);
 
@@ -210,6 +159,7 @@ export async function restoreVault(options: RestoreOptions): Promise<RestoreResu
     const result = await withWriteLock(options.path, async (assertHeld) => {
       let currentGeneration = 0;
       let previousCopy: string | undefined;
+      let keySlotsDiffer = false;
       if (await exists(options.path)) {
         const current = parseCurrentForRestore(await readVaultText(options.path), options.path);
         if (current && current.vaultId !== backup.vaultId && !options.allowOtherVault) {
@@ -219,6 +169,7 @@ export async function restoreVault(options: RestoreOptions): Promise<RestoreResu
           );
         }
         currentGeneration = current?.generation ?? 0;
+        keySlotsDiffer = current !== undefined && !sameKeySlots(current, backup);
         previousCopy = `${options.path}.pre-restore-${now.toISOString().replace(/[:.]/g, '-')}`;
         await copyFile(options.path, previousCopy, fsConstants.COPYFILE_EXCL);
       }
@@ -227,7 +178,7 @@ export async function restoreVault(options: RestoreOptions): Promise<RestoreResu
       const generation = Math.max(currentGeneration, backup.generation) + 1;
       const sealed = sealBody({ ...header, generation }, dataKey, body);
       await writeFileAtomic(options.path, serializeVaultFile(sealed), { keepBackup: true, assertHeld });
-      return { backupGeneration: backup.generation, generation, ...(previousCopy ? { previousCopy } : {}) };
+      return { backupGeneration: backup.generation, generation, keySlotsDiffer, ...(previousCopy ? { previousCopy } : {}) };
     });
 
     options.onAccess?.({ operation: 'restore', vaultId: backup.vaultId, ...(options.actor ? { actor: options.actor } : {}), ...(options.reason ? { reason: options.reason } : {}) });
@@ -235,6 +186,10 @@ export async function restoreVault(options: RestoreOptions): Promise<RestoreResu
   } finally {
     dataKey.fill(0);
   }
+}
+
+function sameKeySlots(a: VaultDocument, b: VaultDocument): boolean {
+  return canonicalJson(a.keySlots) === canonicalJson(b.keySlots);
 }
 
 /** Parses the file that a restore replaces. Returns undefined for a damaged file, which a restore may replace. */

@@ -8,8 +8,12 @@ export const MAX_KEEP_HISTORY = 100;
 /** Default idle time, in seconds, after which an unlock session ends. */
 export const DEFAULT_AUTO_LOCK_SECONDS = 15 * 60;
 
-/** Entry names: what `${vault:NAME}` references may contain. */
-export const ENTRY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * Entry names: what `${vault:NAME}` references may contain, at most 128 characters. The characters
+ * are those that security.yaml allows in credential names. Names are keys inside the encrypted
+ * body and never file paths, so '/' and '..' have no special meaning.
+ */
+export const ENTRY_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,127}$/;
 
 export interface VaultSettings {
   /** Previous values kept per entry unless the entry sets its own depth. */
@@ -102,7 +106,7 @@ export function checkEntryName(name: string): void {
   if (!ENTRY_NAME_PATTERN.test(name)) {
     throw new VaultError(
       'INVALID_ARGUMENT',
-      `invalid vault entry name "${name}": use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      `invalid vault entry name "${name}": use 1 to 128 letters, digits, '_', '.', '-' or '/', starting with a letter, digit or '_'`,
     );
   }
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { addKeySlot, backupVault, changePassword, removeKeySlot, restoreVault, type NewKeySlot } from './admin.js';
+import { addKeySlot, backupVault, restoreVault, type NewKeySlot } from './admin.js';
 import { noPositionals, onePositional } from './cli-entries.js';
 import {
   COMMON_OPTIONS,
@@ -9,6 +9,7 @@ import {
   formatOf,
   formatTable,
   formatTime,
+  locationOf,
   openFromCli,
   parseDuration,
   parseInteger,
@@ -18,13 +19,17 @@ import {
   vaultPathOf,
   writeJson,
   type CliContext,
+  type CommonValues,
 } from './cli-support.js';
 import { ENV, readSecretFile } from './credentials.js';
 import { VaultError } from './errors.js';
 import { DEFAULT_SCRYPT_LOG_N, KDF_COST_ENV, scryptCostFromEnv, type KdfAlgorithm } from './kdf.js';
 import { createVault } from './open.js';
-import { createSession, endSessions } from './session.js';
-import { parseSlotSelector } from './unlock.js';
+import { changePassword, removeKeySlot, type RekeyResult } from './rekey.js';
+import { createSession, endSessions, MAX_SESSION_SECONDS } from './session.js';
+import { slotFingerprint, TRUST_ENV, type VaultTrust } from './trust.js';
+import { parseSlotSelector, pkcs11Pin } from './unlock.js';
+import type { Vault } from './vault.js';
 
 const NEW_PASSWORD_ENV = 'AISHELL_VAULT_NEW_PASSWORD';
 
@@ -60,7 +65,9 @@ export async function initCommand(args: string[], context: CliContext): Promise<
     onAccess: context.onAccess,
   });
   vault.lock();
-  io.stderr.write(`created vault ${path}\n`);
+  io.stderr.write(
+    `created vault ${path} with id ${vault.vaultId}; pin it with ${TRUST_ENV.vaultId[0]}=${vault.vaultId} or vault.id in security.yaml, so that a substituted file is rejected\n`,
+  );
   return 0;
 }
 
@@ -88,15 +95,21 @@ export async function unlockCommand(args: string[], context: CliContext): Promis
   const vault = await openFromCli(context, values, { useSession: false });
   try {
     const settings = (await vault.info()).settings;
-    const idleSeconds = values.timeout === undefined ? settings.autoLockSeconds : parseDuration(values.timeout, '--timeout');
-    const session = await createSession({ env: io.env, vaultPath: vault.path, vaultId: vault.vaultId, dataKey: vault.requireKey(), idleSeconds, now: vault.now() });
+    const requested = values.timeout === undefined ? settings.autoLockSeconds : parseDuration(values.timeout, '--timeout');
+    const session = await createSession({ env: io.env, vaultPath: vault.path, vaultId: vault.vaultId, dataKey: vault.requireKey(), idleSeconds: requested, now: vault.now() });
+    const { idleSeconds } = session;
 
     if (format === 'json') {
       writeJson(io, { variable: ENV.session, token: session.token, expires: session.expires.toISOString(), idleSeconds });
     } else {
       io.stdout.write(`export ${ENV.session}='${session.token}'\n`);
     }
-    io.stderr.write(`vault ${vault.path} unlocked; the session ends after ${idleSeconds} s without use or with \`aishell vault lock\`\n`);
+    if (requested > idleSeconds) {
+      io.stderr.write(`warning: --timeout ${values.timeout} is longer than the maximum of ${MAX_SESSION_SECONDS / 3600} h; the session ends after ${MAX_SESSION_SECONDS / 3600} h\n`);
+    }
+    io.stderr.write(
+      `vault ${vault.path} unlocked; the session ends after ${idleSeconds} s without use, ${MAX_SESSION_SECONDS / 3600} h after it started, or with \`aishell vault lock\`\n`,
+    );
     return 0;
   } finally {
     vault.lock();
@@ -114,37 +127,90 @@ export async function lockCommand(args: string[], context: CliContext): Promise<
   return 0;
 }
 
+/** Options for re-wrapping the key slots that a re-key keeps. */
+const REKEY_OPTIONS = {
+  'other-password-file': { type: 'string', multiple: true },
+  'drop-other-slots': { type: 'boolean' },
+} as const;
+
 export async function changePasswordCommand(args: string[], context: CliContext): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...COMMON_OPTIONS, 'new-password-file': { type: 'string' }, 'new-key-file': { type: 'string' }, 'no-key-file': { type: 'boolean' }, kdf: { type: 'string' } },
+    options: { ...COMMON_OPTIONS, ...REKEY_OPTIONS, 'new-password-file': { type: 'string' }, 'new-key-file': { type: 'string' }, 'no-key-file': { type: 'boolean' }, kdf: { type: 'string' } },
   });
   noPositionals(positionals, 'change-password');
   const { io } = context;
   warnLowKdfCost(context);
 
   // The current password is checked even when a session or KMS slot could open the vault.
+  const location = await locationOf(context, values);
   const currentPassword = await readCurrentPassword(io, values['password-file']);
-  const vault = await openFromCli(context, { ...values, slot: values.slot ?? 'password' }, { useSession: false, password: currentPassword });
+  const vault = await openFromCli(context, { ...values, slot: values.slot ?? 'password' }, { useSession: false, password: currentPassword, location });
   try {
     const newPassword = await readNewPassword(io, values['new-password-file'], NEW_PASSWORD_ENV);
     const currentKeyFile = values['key-file'] ?? (io.env[ENV.keyFile] || undefined);
-    const { slotId } = await changePassword(vault, {
+    const result = await changePassword(vault, {
+      ...(await rekeyCredentials(context, values, location.trust)),
       currentPassword,
       currentKeyFile,
+      keyFile: currentKeyFile,
       newPassword,
       newKeyFile: values['no-key-file'] ? null : values['new-key-file'],
       kdf: values.kdf === undefined ? undefined : kdfOf(values.kdf),
-      env: io.env,
-      reason: values['audit-reason'],
     });
     io.stderr.write(
-      `changed the master password of key slot ${slotId}; the previous file generation, which the old password still opens, is kept at ${vault.path}.bak: delete it if the old password was exposed\n`,
+      `changed the master password of key slot ${result.slotId} and re-keyed the vault: the old password and the old data key open no copy made from now on, ` +
+        `and ${vault.path}.bak holds the new generation; backups made before still open with the old password\n`,
     );
+    await reportRekey(context, vault, result, location.trust);
     return 0;
   } finally {
     vault.lock();
+  }
+}
+
+/** Collects the credentials that re-wrap the other key slots during a re-key. */
+async function rekeyCredentials(
+  context: CliContext,
+  values: CommonValues & { 'other-password-file'?: string[]; 'drop-other-slots'?: boolean },
+  trust: VaultTrust,
+) {
+  const { io } = context;
+  const passwords: string[] = [];
+  for (const file of values['other-password-file'] ?? []) passwords.push(await readSecretFile(file, 'password'));
+  return {
+    env: io.env,
+    trust,
+    passwords,
+    keyFile: values['key-file'] ?? (io.env[ENV.keyFile] || undefined),
+    pkcs11Pin: await pkcs11Pin({ env: io.env, pinFile: values['pin-file'] }),
+    dropOtherSlots: values['drop-other-slots'] ?? false,
+    reason: values['audit-reason'],
+  };
+}
+
+/** Reports dropped slots, ended sessions and a slot fingerprint that no longer matches its pin. */
+async function reportRekey(context: CliContext, vault: Vault, result: RekeyResult, trust: VaultTrust): Promise<void> {
+  const { io } = context;
+  for (const slot of result.dropped) {
+    io.stderr.write(`removed key slot ${slot.id} (${slot.type}), which could not be re-wrapped, because --drop-other-slots was given: ${slot.reason}\n`);
+  }
+  if (result.endedSessions > 0) {
+    io.stderr.write(`ended ${result.endedSessions} unlock session${result.endedSessions === 1 ? '' : 's'} of this vault; run \`aishell vault unlock\` again\n`);
+  }
+  await reportFingerprint(context, vault, trust);
+}
+
+/** Prints the new slot fingerprint when a pinned one no longer matches. */
+async function reportFingerprint(context: CliContext, vault: Vault, trust: VaultTrust): Promise<void> {
+  if (trust.slotFingerprint === undefined) return;
+  const { document } = await vault.load();
+  const fingerprint = slotFingerprint(document);
+  if (fingerprint !== trust.slotFingerprint.toLowerCase()) {
+    context.io.stderr.write(
+      `warning: the key slots changed, so ${trust.sources?.slotFingerprint ?? 'the pinned fingerprint'} no longer matches; set it to ${fingerprint}\n`,
+    );
   }
 }
 
@@ -165,8 +231,10 @@ export async function restoreCommand(args: string[], context: CliContext): Promi
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON_OPTIONS, force: { type: 'boolean' } } });
   const source = onePositional(positionals, 'restore FILE');
   const { io } = context;
+  const { path, trust } = await locationOf(context, values);
   const result = await restoreVault({
-    path: await vaultPathOf(context, values),
+    path,
+    trust,
     source,
     env: io.env,
     passwordFile: values['password-file'],
@@ -184,6 +252,12 @@ export async function restoreCommand(args: string[], context: CliContext): Promi
       (result.previousCopy ? `; the replaced file is kept at ${result.previousCopy}` : '') +
       '\n',
   );
+  if (result.keySlotsDiffer) {
+    io.stderr.write(
+      `warning: ${source} was made before the key slots last changed (a password change, re-key or slot change): the restored vault opens with the passwords and keys it had then, ` +
+        'including any old password, and no longer with the current ones. If an old password was exposed, run `aishell vault change-password` now\n',
+    );
+  }
   return 0;
 }
 
@@ -200,7 +274,6 @@ const CONFIGURE_OPTIONS = {
   region: { type: 'string' },
   'kms-key-name': { type: 'string' },
   endpoint: { type: 'string' },
-  'pkcs11-module': { type: 'string' },
   'token-label': { type: 'string' },
   'key-label': { type: 'string' },
   'create-key': { type: 'boolean' },
@@ -208,10 +281,14 @@ const CONFIGURE_OPTIONS = {
 
 /** Shows or changes vault settings and key slots. */
 export async function configureCommand(args: string[], context: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON_OPTIONS, ...CONFIGURE_OPTIONS } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON_OPTIONS, ...CONFIGURE_OPTIONS, ...REKEY_OPTIONS } });
   noPositionals(positionals, 'configure');
   const { io } = context;
-  const vault = await openFromCli(context, values);
+  // --endpoint applies to the KMS of the slot being added, for this command only.
+  const endpoint = values.endpoint;
+  const explicit = endpoint === undefined ? {} : values['add-slot'] === 'gcp-kms' ? { gcpKmsEndpoint: endpoint } : { awsKmsEndpoint: endpoint };
+  const location = await locationOf(context, values, explicit);
+  const vault = await openFromCli(context, values, { location });
   try {
     const settings = {
       ...(values['keep-history'] === undefined ? {} : { keepHistory: parseInteger(values['keep-history'], '--keep-history') }),
@@ -223,13 +300,21 @@ export async function configureCommand(args: string[], context: CliContext): Pro
     }
 
     if (values['add-slot'] !== undefined) {
-      const slot = await addKeySlot(vault, await newSlotOf(values['add-slot'], values, context), { env: io.env, reason: values['audit-reason'] });
+      const slot = await addKeySlot(vault, await newSlotOf(values['add-slot'], values, context), { env: io.env, trust: location.trust, reason: values['audit-reason'] });
       io.stderr.write(`added key slot ${slot.id} (${slot.type}); it opens the vault on its own\n`);
+      if (endpoint !== undefined) {
+        const variable = values['add-slot'] === 'gcp-kms' ? TRUST_ENV.gcpKmsEndpoint[0] : TRUST_ENV.awsKmsEndpoint[0];
+        io.stderr.write(`the vault file does not record --endpoint; set ${variable} or the vault section of security.yaml wherever this slot is used\n`);
+      }
+      await reportFingerprint(context, vault, location.trust);
     }
     if (values['remove-slot'] !== undefined) {
       const id = parseInteger(values['remove-slot'], '--remove-slot');
-      const type = await removeKeySlot(vault, id, { reason: values['audit-reason'] });
-      io.stderr.write(`removed key slot ${id} (${type}); older copies of the vault file (.bak, backups) still open with it\n`);
+      const credentials = await rekeyCredentials(context, values, location.trust);
+      credentials.passwords.unshift(...(await passwordsForRekey(context, values, vault, id)));
+      const result = await removeKeySlot(vault, id, credentials);
+      io.stderr.write(`removed key slot ${id} (${result.type}) and re-keyed the vault: its credential opens no copy made from now on, only backups made before\n`);
+      await reportRekey(context, vault, result, location.trust);
     }
 
     const changed = Object.keys(settings).length > 0 || values['add-slot'] !== undefined || values['remove-slot'] !== undefined;
@@ -242,6 +327,7 @@ export async function configureCommand(args: string[], context: CliContext): Pro
           [
             `path:          ${info.path}`,
             `vault id:      ${info.vaultId}`,
+            `slots sha256:  ${info.slotFingerprint}`,
             `generation:    ${info.generation}`,
             `created:       ${formatTime(info.created)}`,
             `entries:       ${info.entryCount}`,
@@ -258,7 +344,7 @@ export async function configureCommand(args: string[], context: CliContext): Pro
   }
 }
 
-async function newSlotOf(type: string, values: Record<string, string | boolean | undefined>, context: CliContext): Promise<NewKeySlot> {
+async function newSlotOf(type: string, values: Record<string, string | boolean | string[] | undefined>, context: CliContext): Promise<NewKeySlot> {
   const { io } = context;
   const need = (option: string): string => {
     const value = values[option];
@@ -267,7 +353,6 @@ async function newSlotOf(type: string, values: Record<string, string | boolean |
     }
     return value;
   };
-  const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
 
   switch (type) {
     case 'password':
@@ -278,16 +363,15 @@ async function newSlotOf(type: string, values: Record<string, string | boolean |
         ...(typeof values.kdf === 'string' ? { kdf: kdfOf(values.kdf) } : {}),
       };
     case 'aws-kms':
-      return { type, keyId: need('kms-key-id'), region: need('region'), ...(endpoint ? { endpoint } : {}) };
+      return { type, keyId: need('kms-key-id'), region: need('region') };
     case 'gcp-kms':
-      return { type, keyName: need('kms-key-name'), ...(endpoint ? { endpoint } : {}) };
+      return { type, keyName: need('kms-key-name') };
     case 'pkcs11': {
       const pinFile = values['pin-file'];
       const pin = typeof pinFile === 'string' ? await readSecretFile(pinFile, 'PIN') : io.env[ENV.pkcs11Pin];
       if (!pin) throw new VaultError('MISSING_CREDENTIAL', `--add-slot pkcs11 needs the token PIN: set ${ENV.pkcs11Pin} or pass --pin-file FILE`);
       return {
         type,
-        module: need('pkcs11-module'),
         tokenLabel: need('token-label'),
         keyLabel: need('key-label'),
         pin,
@@ -297,6 +381,22 @@ async function newSlotOf(type: string, values: Record<string, string | boolean |
     default:
       throw new VaultError('INVALID_ARGUMENT', `--add-slot ${type} is invalid: use password, aws-kms, gcp-kms or pkcs11`);
   }
+}
+
+/**
+ * Returns the master password for re-wrapping the password slots that stay when a slot is
+ * removed: from --password-file or AISHELL_VAULT_PASSWORD, else asked for on a terminal when such
+ * a slot stays. The vault may have been opened by a session, which contains no password.
+ */
+async function passwordsForRekey(context: CliContext, values: CommonValues, vault: Vault, removedId: number): Promise<string[]> {
+  const { io } = context;
+  if (values['password-file'] !== undefined) return [await readSecretFile(values['password-file'], 'password')];
+  if (io.env[ENV.password]) return [io.env[ENV.password]!];
+
+  const { keySlots } = await vault.info();
+  const keepsPasswordSlot = keySlots.some((slot) => slot.type === 'password' && slot.id !== removedId);
+  if (!keepsPasswordSlot || !canPrompt(io)) return [];
+  return [await promptHidden(io, 'Master password (to re-wrap the password key slot): ')];
 }
 
 function kdfOf(text: string | undefined): KdfAlgorithm | undefined {

@@ -47,18 +47,13 @@ export async function storeCommand(args: string[], context: CliContext): Promise
 export async function storeBatchCommand(args: string[], context: CliContext): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON_OPTIONS, ...ENTRY_OPTIONS, force: { type: 'boolean' } } });
   const source = onePositional(positionals, 'store-batch FILE (or - for standard input)');
-  const text = source === '-' ? await readStream(context.io.stdin) : await readFile(source, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new VaultError('INVALID_ARGUMENT', `cannot read batch file ${source}: ${error.code ?? error.message}`);
-  });
+  const text = source === '-' ? await readStream(context.io.stdin) : await readBatchFile(source);
+  const parsed = await parseBatch(text, source);
 
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // The parser's message may quote the input, which contains values, so it is not repeated.
-    throw new VaultError('INVALID_ARGUMENT', `batch input ${source} is not valid JSON`);
+  if (Object.keys(parsed).length === 0) {
+    context.io.stderr.write(`batch input ${source} has no entries; the vault was not changed\n`);
+    return 0;
   }
-  if (!isObject(parsed)) throw new VaultError('INVALID_ARGUMENT', `batch input ${source} must be a JSON object of name to value`);
 
   const vault = await openFromCli(context, values);
   try {
@@ -70,6 +65,64 @@ export async function storeBatchCommand(args: string[], context: CliContext): Pr
   } finally {
     vault.lock();
   }
+}
+
+/**
+ * Reads the batch file. The argument is not repeated in errors: a user may have typed the JSON,
+ * values included, where the file name belongs.
+ */
+async function readBatchFile(source: string): Promise<string> {
+  try {
+    return await readFile(source, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    const hint = source.trimStart().startsWith('{')
+      ? 'the argument looks like inline JSON, and values are never passed as arguments: write them to a file with mode 0600 or pipe them to `aishell vault store-batch -`'
+      : 'pass the path of a JSON file, or - to read standard input';
+    throw new VaultError('INVALID_ARGUMENT', `cannot read the batch file (${code}); ${hint}. The argument is not shown, because it may contain a secret`);
+  }
+}
+
+/**
+ * Parses the batch as a JSON object and rejects a name or field given twice, which JSON.parse
+ * would silently resolve to the last value. The parsers' messages quote the input, so they are
+ * not repeated.
+ */
+async function parseBatch(text: string, source: string): Promise<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new VaultError('INVALID_ARGUMENT', `batch input ${source} is not valid JSON`);
+  }
+  if (!isObject(parsed)) throw new VaultError('INVALID_ARGUMENT', `batch input ${source} must be a JSON object of name to value`);
+
+  // JSON is valid YAML 1.2, and the yaml parser keeps every key of a mapping.
+  const { parseDocument, visit, isScalar } = await import('yaml');
+  const document = parseDocument(text, { uniqueKeys: false });
+  if (document.errors.length > 0) {
+    throw new VaultError('INVALID_ARGUMENT', `batch input ${source} could not be checked for duplicate names; nothing was stored`);
+  }
+  visit(document, {
+    Map(_key, map, path) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const entry = path.find((node) => isScalar((node as { key?: unknown }).key)) as { key: { value: unknown } } | undefined;
+        throw new VaultError(
+          'INVALID_ARGUMENT',
+          entry === undefined
+            ? `batch input ${source} names entry "${String(key)}" twice; nothing was stored`
+            : `batch entry "${String(entry.key.value)}" has the field "${String(key)}" twice; nothing was stored`,
+        );
+      }
+    },
+  });
+  return parsed;
 }
 
 function batchItem(name: string, item: unknown, defaults: PutOptions, now: Date, force: boolean): { value: string; options: PutOptions } {
@@ -91,6 +144,12 @@ function batchItem(name: string, item: unknown, defaults: PutOptions, now: Date,
       'keep-history': item.keepHistory === undefined ? undefined : String(item.keepHistory),
     },
     now,
+    {
+      metadata: `batch entry "${name}" field metadata`,
+      expiresIn: `batch entry "${name}" field expiresIn`,
+      expiresAt: `batch entry "${name}" field expiresAt`,
+      keepHistory: `batch entry "${name}" field keepHistory`,
+    },
   );
   return { value: item.value, options: { ...options, ...own } };
 }

@@ -3,10 +3,12 @@ import { hostname } from 'node:os';
 import type { ReadStream } from 'node:tty';
 
 import type { CommandIo } from '../cli/io.js';
+import { osUser } from '../ledger/actor.js';
 import { ENV, readSecretFile } from './credentials.js';
 import { VaultError } from './errors.js';
-import { resolveVaultPath } from './location.js';
+import { resolveVaultLocation } from './location.js';
 import { openVault } from './open.js';
+import type { TrustField, VaultTrust } from './trust.js';
 import { parseSlotSelector } from './unlock.js';
 import type { AccessEvent, Vault } from './vault.js';
 
@@ -18,6 +20,7 @@ export const COMMON_OPTIONS = {
   'key-file': { type: 'string' },
   slot: { type: 'string' },
   'pin-file': { type: 'string' },
+  'pkcs11-module': { type: 'string' },
   'audit-reason': { type: 'string' },
   format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -46,6 +49,7 @@ export interface CommonValues {
   'key-file'?: string;
   slot?: string;
   'pin-file'?: string;
+  'pkcs11-module'?: string;
   'audit-reason'?: string;
   format?: string;
   help?: boolean;
@@ -56,23 +60,44 @@ export interface CliContext {
   onAccess?: (event: AccessEvent) => void;
 }
 
-export function vaultPathOf(context: CliContext, values: CommonValues): Promise<string> {
-  return resolveVaultPath({ vaultPath: values['vault-path'], configPath: values.file, env: context.io.env, cwd: context.io.cwd });
+export async function vaultPathOf(context: CliContext, values: CommonValues): Promise<string> {
+  return (await locationOf(context, values)).path;
 }
 
+/**
+ * Resolves the vault path and the trusted settings (pins, PKCS#11 module, KMS endpoints) from the
+ * options, the environment and security.yaml. `explicit` adds settings from command options.
+ */
+export function locationOf(
+  context: CliContext,
+  values: CommonValues,
+  explicit: Partial<Record<TrustField, string>> = {},
+): Promise<{ path: string; trust: VaultTrust }> {
+  return resolveVaultLocation({
+    vaultPath: values['vault-path'],
+    configPath: values.file,
+    env: context.io.env,
+    cwd: context.io.cwd,
+    explicit: { ...(values['pkcs11-module'] ? { pkcs11Module: values['pkcs11-module'] } : {}), ...explicit },
+  });
+}
+
+/** Returns `user@host` with the operating-system user, the same user that the audit ledger records. */
 export function actorOf(env: NodeJS.ProcessEnv): string {
-  return `${env.USER || env.LOGNAME || 'unknown'}@${hostname()}`;
+  return `${osUser(env)}@${hostname()}`;
 }
 
 /** Opens the vault with the command's credential options, prompting on a terminal when nothing else is given. */
 export async function openFromCli(
   context: CliContext,
   values: CommonValues,
-  options: { useSession?: boolean; password?: string } = {},
+  options: { useSession?: boolean; password?: string; location?: { path: string; trust: VaultTrust } } = {},
 ): Promise<Vault> {
   const { io } = context;
+  const { path, trust } = options.location ?? (await locationOf(context, values));
   return openVault({
-    path: await vaultPathOf(context, values),
+    path,
+    trust,
     env: io.env,
     password: options.password,
     passwordFile: values['password-file'],
@@ -215,39 +240,47 @@ export function parseInteger(text: string, option: string): number {
   return Number(text);
 }
 
+/** Names of the entry attributes in messages: the options here, the fields of an item for store-batch. */
+export const OPTION_LABELS = { metadata: '--metadata', expiresIn: '--expires-in', expiresAt: '--expires-at', keepHistory: '--keep-history' };
+
 /** Entry attributes from --metadata, --expires-in/--expires-at/--no-expiry and --keep-history. */
 export function entryOptionsOf(
   values: { metadata?: string; 'expires-in'?: string; 'expires-at'?: string; 'no-expiry'?: boolean; 'keep-history'?: string },
   now: Date,
+  labels: typeof OPTION_LABELS = OPTION_LABELS,
 ): { metadata?: Record<string, unknown>; expires?: Date | null; keepHistory?: number } {
   const result: { metadata?: Record<string, unknown>; expires?: Date | null; keepHistory?: number } = {};
 
   if (values.metadata !== undefined) {
     try {
       result.metadata = JSON.parse(values.metadata) as Record<string, unknown>;
-    } catch (error) {
-      throw new VaultError('INVALID_ARGUMENT', `--metadata is not valid JSON: ${(error as Error).message}`);
+    } catch {
+      // The parser's message quotes the text, which may be a value typed into the wrong option.
+      throw new VaultError('INVALID_ARGUMENT', `${labels.metadata} is not valid JSON; expected an object such as '{"owner":"dba"}' (the text is not shown, because it may contain a secret)`);
     }
     if (typeof result.metadata !== 'object' || result.metadata === null || Array.isArray(result.metadata)) {
-      throw new VaultError('INVALID_ARGUMENT', '--metadata must be a JSON object, such as \'{"owner":"dba"}\'');
+      throw new VaultError('INVALID_ARGUMENT', `${labels.metadata} must be a JSON object, such as '{"owner":"dba"}'`);
     }
   }
 
   const expirySources = [values['expires-in'], values['expires-at'], values['no-expiry']].filter((value) => value !== undefined && value !== false).length;
-  if (expirySources > 1) throw new VaultError('INVALID_ARGUMENT', 'use only one of --expires-in, --expires-at and --no-expiry');
+  if (expirySources > 1) throw new VaultError('INVALID_ARGUMENT', `use only one of ${labels.expiresIn}, ${labels.expiresAt} and --no-expiry`);
   if (values['expires-in'] !== undefined) {
-    result.expires = new Date(now.getTime() + parseDuration(values['expires-in'], '--expires-in') * 1000);
+    result.expires = new Date(now.getTime() + parseDuration(values['expires-in'], labels.expiresIn) * 1000);
   }
   if (values['expires-at'] !== undefined) {
     const at = new Date(values['expires-at']);
     if (Number.isNaN(at.getTime())) {
-      throw new VaultError('INVALID_ARGUMENT', `--expires-at ${values['expires-at']} is not a date such as 2027-06-30 or 2027-06-30T12:00:00Z`);
+      throw new VaultError('INVALID_ARGUMENT', `${labels.expiresAt} ${values['expires-at']} is not a date such as 2027-06-30 or 2027-06-30T12:00:00Z`);
+    }
+    if (at.getTime() <= now.getTime()) {
+      throw new VaultError('INVALID_ARGUMENT', `${labels.expiresAt} ${values['expires-at']} is in the past; give a later time`);
     }
     result.expires = at;
   }
   if (values['no-expiry']) result.expires = null;
 
-  if (values['keep-history'] !== undefined) result.keepHistory = parseInteger(values['keep-history'], '--keep-history');
+  if (values['keep-history'] !== undefined) result.keepHistory = parseInteger(values['keep-history'], labels.keepHistory);
   return result;
 }
 

@@ -62,18 +62,26 @@ Commands:
                           like store reads it
   history NAME            versions kept for an entry (no values)
   unlock                  start a session so later commands need no password: eval "$(aishell vault unlock)"
-                          --timeout 15m sets the idle time after which it ends
+                          --timeout 15m sets the idle time after which it ends (at most 12h)
   lock                    end the unlock sessions of this vault
-  change-password         re-wrap the password key slot under a new password (--new-password-file FILE,
-                          --new-key-file FILE, --no-key-file, --kdf scrypt|argon2id)
+  change-password         set a new master password and re-key the vault (--new-password-file FILE,
+                          --new-key-file FILE, --no-key-file, --kdf scrypt|argon2id); the other key slots
+                          are re-wrapped, which needs their credentials (--other-password-file FILE,
+                          KMS access, PKCS#11 PIN) unless --drop-other-slots removes them
   backup FILE             write an encrypted, verified copy of the vault (--force overwrites FILE)
   restore FILE            verify a backup, then replace the vault with it, keeping the replaced file
                           (--force allows a backup of another vault)
-  configure               show settings and key slots, or change them: --keep-history N, --auto-lock 15m,
-                          --add-slot password|aws-kms|gcp-kms|pkcs11, --remove-slot ID
+  configure               show settings, key slots and the values to pin, or change them: --keep-history N,
+                          --auto-lock 15m, --add-slot password|aws-kms|gcp-kms|pkcs11, --remove-slot ID
+                          (re-keys like change-password)
                           aws-kms: --kms-key-id ARN --region R [--endpoint URL]
                           gcp-kms: --kms-key-name projects/.../cryptoKeys/K [--endpoint URL]
                           pkcs11: --pkcs11-module PATH --token-label L --key-label L [--create-key]
+                          --endpoint applies to this command only; the file never records an endpoint
+
+Trusted settings, never read from the vault file: AISHELL_VAULT_ID and AISHELL_VAULT_SLOT_FINGERPRINT
+  (or vault.id, vault.slot_fingerprint) reject another file; AWS_ENDPOINT_URL_KMS and
+  AISHELL_GCP_KMS_ENDPOINT (or vault.aws_kms_endpoint, vault.gcp_kms_endpoint) select KMS endpoints.
 
 Values are read with --stdin, --from-file FILE or a hidden prompt, never from an argument.
 Entry options: --metadata JSON, --expires-in 90d (s, m, h, d, w), --expires-at DATE, --no-expiry,
@@ -87,6 +95,8 @@ Common options:
   --key-file FILE         key file required by the password slot (else AISHELL_VAULT_KEY_FILE)
   --slot ID|TYPE          unlock with this key slot only (else AISHELL_VAULT_SLOT)
   --pin-file FILE         PKCS#11 token PIN (else AISHELL_PKCS11_PIN)
+  --pkcs11-module PATH    PKCS#11 module to load (else AISHELL_PKCS11_MODULE, vault.pkcs11_module of
+                          security.yaml); the vault file never names it
   --audit-reason TEXT     reason recorded with the change and reported to the audit log
   --format text|json      output format of list, show, history, configure and unlock
 `;

@@ -44,6 +44,10 @@ export interface AwsKmsSlot {
   type: 'aws-kms';
   keyId: string;
   region: string;
+  /**
+   * Written by earlier versions. It stays part of the authenticated slot header but is never
+   * contacted: endpoints come only from the configuration (see trust.ts).
+   */
   endpoint?: string;
   ciphertext: string;
 }
@@ -53,6 +57,7 @@ export interface GcpKmsSlot {
   type: 'gcp-kms';
   /** projects/P/locations/L/keyRings/R/cryptoKeys/K */
   keyName: string;
+  /** Written by earlier versions; authenticated but never contacted, like AwsKmsSlot.endpoint. */
   endpoint?: string;
   ciphertext: string;
 }
@@ -60,12 +65,22 @@ export interface GcpKmsSlot {
 export interface Pkcs11Slot {
   id: number;
   type: 'pkcs11';
-  module: string;
+  /**
+   * Written by earlier versions. It stays part of the authenticated slot header but is never
+   * loaded: the module path comes only from the configuration (see trust.ts).
+   */
+  module?: string;
   tokenLabel: string;
   keyLabel: string;
   nonce: string;
   ciphertext: string;
 }
+
+/** AWS region names such as us-east-1 or us-gov-west-1. */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z0-9]+)+$/;
+
+/** Full resource name of a Cloud KMS key. */
+export const GCP_KEY_NAME_PATTERN = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
 
 export type KeySlot = PasswordSlot | AwsKmsSlot | GcpKmsSlot | Pkcs11Slot;
 export type KeySlotType = KeySlot['type'];
@@ -220,14 +235,18 @@ function validateSlot(slot: unknown, where: string, fail: (field: string) => nev
     case 'aws-kms':
       requireKeys(slot, ['id', 'type', 'keyId', 'region', 'ciphertext'], ['endpoint'], where, fail);
       strings(['keyId', 'region', 'ciphertext', ...(slot.endpoint === undefined ? [] : ['endpoint'])]);
+      // The region names the default endpoint kms.REGION.amazonaws.com, so it must be a plain
+      // host label and cannot redirect requests to another domain.
+      if (!AWS_REGION_PATTERN.test(slot.region as string)) fail(`${where}.region`);
       return;
     case 'gcp-kms':
       requireKeys(slot, ['id', 'type', 'keyName', 'ciphertext'], ['endpoint'], where, fail);
       strings(['keyName', 'ciphertext', ...(slot.endpoint === undefined ? [] : ['endpoint'])]);
+      if (!GCP_KEY_NAME_PATTERN.test(slot.keyName as string)) fail(`${where}.keyName`);
       return;
     case 'pkcs11':
-      requireKeys(slot, ['id', 'type', 'module', 'tokenLabel', 'keyLabel', 'nonce', 'ciphertext'], [], where, fail);
-      strings(['module', 'tokenLabel', 'keyLabel', 'nonce', 'ciphertext']);
+      requireKeys(slot, ['id', 'type', 'tokenLabel', 'keyLabel', 'nonce', 'ciphertext'], ['module'], where, fail);
+      strings(['tokenLabel', 'keyLabel', 'nonce', 'ciphertext', ...(slot.module === undefined ? [] : ['module'])]);
       return;
     default:
       fail(`${where}.type`);

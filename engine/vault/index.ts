@@ -20,16 +20,15 @@ export type { EntryInfo } from './entries.js';
 export {
   addKeySlot,
   backupVault,
-  changePassword,
-  removeKeySlot,
   restoreVault,
-  type ChangePasswordOptions,
   type NewKeySlot,
   type RestoreOptions,
   type RestoreResult,
 } from './admin.js';
+export { changePassword, removeKeySlot, type ChangePasswordOptions, type RekeyCredentials, type RekeyResult } from './rekey.js';
+export { slotFingerprint, TRUST_ENV, TRUST_CONFIG_KEYS, type VaultTrust } from './trust.js';
 export { generatePassword, CHARACTER_CLASSES, type CharacterClass, type PasswordOptions } from './password-generator.js';
-export { resolveVaultPath, type VaultLocationOptions } from './location.js';
+export { resolveVaultPath, resolveVaultLocation, type VaultLocationOptions } from './location.js';
 export { VaultError, isVaultError, type VaultErrorCode } from './errors.js';
 export { ENV as VAULT_ENV } from './credentials.js';
 export { ENTRY_NAME_PATTERN, DEFAULT_KEEP_HISTORY, type VaultSettings } from './body.js';

@@ -38,6 +38,11 @@ export function newKdfParams(algorithm: KdfAlgorithm, env: NodeJS.ProcessEnv): K
   return { algorithm: 'scrypt', logN: scryptCostFromEnv(env), r: 8, p: 1, salt };
 }
 
+/** Returns the same KDF parameters with a new random salt, for re-wrapping a slot at its own cost. */
+export function freshSalt(params: KdfParams): KdfParams {
+  return { ...params, salt: encodeBase64(randomBytes(SALT_LENGTH)) };
+}
+
 /** Returns the scrypt log2 N for new slots: the default, or the test override when it is set. */
 export function scryptCostFromEnv(env: NodeJS.ProcessEnv): number {
   const raw = env[KDF_COST_ENV];

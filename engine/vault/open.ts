@@ -11,7 +11,8 @@ import { FORMAT_NAME, FORMAT_VERSION, parseVaultFile, serializeVaultFile, type U
 import { newKdfParams, type KdfAlgorithm } from './kdf.js';
 import { wrapWithPassword } from './keyslots/password.js';
 import { openSession } from './session.js';
-import { unlockDataKey, type UnlockOptions } from './unlock.js';
+import { checkPins } from './trust.js';
+import { trustOf, unlockDataKey, type UnlockOptions } from './unlock.js';
 import { Vault, type VaultContext } from './vault.js';
 
 export interface OpenVaultOptions extends UnlockOptions, Omit<VaultContext, 'path'> {
@@ -24,10 +25,13 @@ export interface OpenVaultOptions extends UnlockOptions, Omit<VaultContext, 'pat
  * Opens and unlocks a vault. Credentials are tried in this order: the `password` or
  * `passwordFile` option; the session in AISHELL_VAULT_SESSION; AISHELL_VAULT_PASSWORD; the KMS
  * and PKCS#11 key slots; `prompt`. The body is decrypted once to verify the whole file before
- * the handle is returned.
+ * the handle is returned. A pinned vault id or slot fingerprint (`trust`) is checked first, before
+ * any credential is used.
  */
 export async function openVault(options: OpenVaultOptions): Promise<Vault> {
   const document = parseVaultFile(await readVaultText(options.path), options.path);
+  const trust = trustOf(options);
+  checkPins(document, trust, options.path);
   const context: VaultContext = { path: options.path, actor: options.actor, onAccess: options.onAccess, now: options.now };
   const emit = (operation: 'unlock' | 'unlock-failed') =>
     options.onAccess?.({ operation, vaultId: document.vaultId, ...(options.actor ? { actor: options.actor } : {}) });
@@ -40,7 +44,7 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
       if (session.vaultId !== document.vaultId) {
         throw new VaultError('SESSION', `the vault session was started for another vault at ${options.path}; run \`aishell vault unlock\` again`);
       }
-      return verified(new Vault(context, document.vaultId, secretBuffer(session.dataKey)), document);
+      return verifiedSession(new Vault(context, document.vaultId, secretBuffer(session.dataKey)), document);
     } catch (error) {
       if (!(error instanceof VaultError) || error.code !== 'SESSION') throw error;
       sessionError = error;
@@ -49,7 +53,7 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
 
   let unlocked;
   try {
-    unlocked = await unlockDataKey(document, options.path, options);
+    unlocked = await unlockDataKey(document, options.path, { ...options, trust });
   } catch (error) {
     if (error instanceof VaultError && error.code === 'BAD_CREDENTIAL') emit('unlock-failed');
     if (error instanceof VaultError && error.code === 'MISSING_CREDENTIAL' && sessionError) throw sessionError;
@@ -98,6 +102,24 @@ export async function createVault(options: CreateVaultOptions): Promise<Vault> {
 export function checkNewPassword(password: string): void {
   if (password.length < 8) {
     throw new VaultError('INVALID_ARGUMENT', 'the master password must have at least 8 characters');
+  }
+}
+
+/**
+ * Verifies a vault opened from a session. A session contains the data key of the time it started,
+ * so after a re-key (change-password, removing a key slot) it no longer opens the file. That is
+ * reported as SESSION, which lets the caller fall back to the other credentials.
+ */
+function verifiedSession(vault: Vault, document: VaultDocument): Vault {
+  try {
+    return verified(vault, document);
+  } catch (error) {
+    if (!(error instanceof VaultError) || error.code !== 'INTEGRITY') throw error;
+    throw new VaultError(
+      'SESSION',
+      `the unlock session no longer opens ${vault.path}: the vault was re-keyed (change-password, removed key slot) or replaced since the session started; run \`aishell vault unlock\` again`,
+      { cause: error },
+    );
   }
 }
 

@@ -37,6 +37,8 @@ interface SessionFile {
 export interface SessionInfo {
   token: string;
   expires: Date;
+  /** The idle timeout in force: the requested one, capped at MAX_SESSION_SECONDS. */
+  idleSeconds: number;
 }
 
 /** Returns the private directory for session files, creating it with mode 0700 and refusing one that others can reach. */
@@ -55,7 +57,7 @@ export async function sessionDirectory(env: NodeJS.ProcessEnv): Promise<string> 
   return directory;
 }
 
-/** Creates a session for one vault and returns the token that opens it. */
+/** Creates a session for one vault and returns the token that opens it. An idle timeout above MAX_SESSION_SECONDS is capped. */
 export async function createSession(options: {
   env: NodeJS.ProcessEnv;
   vaultPath: string;
@@ -68,7 +70,8 @@ export async function createSession(options: {
   const id = randomBytes(16).toString('hex');
   const sessionKey = randomBytes(32);
   const created = options.now.toISOString();
-  const expires = new Date(options.now.getTime() + Math.min(options.idleSeconds, MAX_SESSION_SECONDS) * 1000);
+  const idleSeconds = Math.min(options.idleSeconds, MAX_SESSION_SECONDS);
+  const expires = new Date(options.now.getTime() + idleSeconds * 1000);
 
   const header = {
     version: 1 as const,
@@ -77,13 +80,13 @@ export async function createSession(options: {
     vaultPath: resolve(options.vaultPath),
     created,
     expires: expires.toISOString(),
-    idleSeconds: options.idleSeconds,
+    idleSeconds,
   };
   await writeSessionFile(directory, header, sessionKey, options.dataKey);
 
   const token = `${TOKEN_PREFIX}.${id}.${sessionKey.toString('base64url')}`;
   sessionKey.fill(0);
-  return { token, expires };
+  return { token, expires, idleSeconds };
 }
 
 /**

@@ -5,6 +5,7 @@ import { unwrapPkcs11Slot } from './keyslots/pkcs11.js';
 import { ENV, readKeyFile, readSecretFile } from './credentials.js';
 import { VaultError } from './errors.js';
 import type { KeySlot, KeySlotType, PasswordSlot, VaultDocument } from './format.js';
+import { resolveTrust, type VaultTrust } from './trust.js';
 
 /** Credentials for unlocking a vault. Every field is optional, and `unlockDataKey` documents the order of use. */
 export interface UnlockOptions {
@@ -21,6 +22,16 @@ export interface UnlockOptions {
   prompt?: (question: string) => Promise<string>;
   aws?: AwsClientOverrides;
   gcp?: GcpClientOverrides;
+  /**
+   * Pins, PKCS#11 module and KMS endpoints, resolved by the caller (`resolveVaultLocation` reads
+   * them from options, the environment and security.yaml). Without it they are read from `env`.
+   */
+  trust?: VaultTrust;
+}
+
+/** The trusted settings of an unlock: the caller's, or those of the environment. */
+export function trustOf(options: Pick<UnlockOptions, 'env' | 'trust'>): VaultTrust {
+  return options.trust ?? resolveTrust(options.env);
 }
 
 export interface UnlockResult {
@@ -94,17 +105,18 @@ export async function unlockWithPassword(
 }
 
 async function unwrapSlot(document: VaultDocument, slot: KeySlot, options: UnlockOptions): Promise<Buffer> {
+  const trust = trustOf(options);
   switch (slot.type) {
     case 'aws-kms':
-      return unwrapAwsKmsSlot(document, slot, options.env, options.aws);
+      return unwrapAwsKmsSlot(document, slot, { env: options.env, trust, overrides: options.aws });
     case 'gcp-kms':
-      return unwrapGcpKmsSlot(document, slot, options.env, options.gcp);
+      return unwrapGcpKmsSlot(document, slot, { env: options.env, trust, overrides: options.gcp });
     case 'pkcs11': {
       const pin = await pkcs11Pin(options);
       if (pin === undefined) {
         throw new VaultError('MISSING_CREDENTIAL', `key slot ${slot.id} needs the PIN of PKCS#11 token "${slot.tokenLabel}": set ${ENV.pkcs11Pin} or pass --pin-file FILE`);
       }
-      return unwrapPkcs11Slot(document, slot, pin);
+      return unwrapPkcs11Slot(document, slot, pin, trust.pkcs11Module);
     }
     case 'password':
       throw new VaultError('MISSING_CREDENTIAL', `key slot ${slot.id} needs the master password`);
@@ -138,7 +150,7 @@ async function explicitPassword(options: UnlockOptions): Promise<string | undefi
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
-async function pkcs11Pin(options: UnlockOptions): Promise<string | undefined> {
+export async function pkcs11Pin(options: Pick<UnlockOptions, 'pkcs11Pin' | 'pinFile' | 'env'>): Promise<string | undefined> {
   if (options.pkcs11Pin !== undefined) return options.pkcs11Pin;
   if (options.pinFile !== undefined) return readSecretFile(options.pinFile, 'PIN');
   const fromEnv = options.env[ENV.pkcs11Pin];

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+
+import { KEY_LENGTH, secretBuffer } from './aead.js';
 import { sealBody, openBody } from './body-crypto.js';
 import { checkEntryName, checkKeepHistory, checkValue, type EntryRecord, type VaultBody, type VaultSettings } from './body.js';
 import {
@@ -13,6 +16,8 @@ import {
 import { VaultError } from './errors.js';
 import { backupPath, READ_ONLY_CODES, readVaultText, withWriteLock, writeFileAtomic } from './file-store.js';
 import { parseVaultFile, serializeVaultFile, type KeySlot, type UnsealedDocument, type VaultDocument } from './format.js';
+import { MAX_SESSION_SECONDS } from './session.js';
+import { slotFingerprint } from './trust.js';
 
 /** Operations reported to `onAccess`. */
 export type AccessOperation =
@@ -86,6 +91,8 @@ export interface VaultInfo {
   generation: number;
   created: Date;
   keySlots: { id: number; type: KeySlot['type']; detail: string }[];
+  /** `slotFingerprint` of the key slots, for pinning (AISHELL_VAULT_SLOT_FINGERPRINT). */
+  slotFingerprint: string;
   settings: VaultSettings;
   entryCount: number;
 }
@@ -179,6 +186,8 @@ export class Vault {
    * none is. Each item follows the rules of `put`.
    */
   async putMany(items: { name: string; value: string; options?: PutOptions }[], options: { reason?: string } = {}): Promise<EntryInfo[]> {
+    // Nothing to store: no new generation is written.
+    if (items.length === 0) return [];
     const created: boolean[] = [];
     const infos = await this.mutate((body) =>
       items.map(({ name, value, options: itemOptions = {} }) => {
@@ -331,6 +340,7 @@ export class Vault {
       generation: document.generation,
       created: new Date(document.created),
       keySlots: document.keySlots.map((slot) => ({ id: slot.id, type: slot.type, detail: describeSlot(slot) })),
+      slotFingerprint: slotFingerprint(document),
       settings: { ...body.settings },
       entryCount: Object.keys(body.entries).length,
     };
@@ -338,8 +348,12 @@ export class Vault {
 
   async configure(settings: Partial<VaultSettings>, options: { reason?: string } = {}): Promise<VaultSettings> {
     if (settings.keepHistory !== undefined) checkKeepHistory(settings.keepHistory);
-    if (settings.autoLockSeconds !== undefined && (!Number.isInteger(settings.autoLockSeconds) || settings.autoLockSeconds < 1)) {
-      throw new VaultError('INVALID_ARGUMENT', `auto-lock timeout ${settings.autoLockSeconds} is invalid: expected whole seconds of at least 1`);
+    const autoLock = settings.autoLockSeconds;
+    if (autoLock !== undefined && (!Number.isInteger(autoLock) || autoLock < 1 || autoLock > MAX_SESSION_SECONDS)) {
+      throw new VaultError(
+        'INVALID_ARGUMENT',
+        `auto-lock timeout ${autoLock} s is invalid: expected whole seconds from 1 to ${MAX_SESSION_SECONDS} (12 h, the maximum length of a session)`,
+      );
     }
     const result = await this.mutate((body) => {
       Object.assign(body.settings, settings);
@@ -393,6 +407,38 @@ export class Vault {
     });
   }
 
+  /**
+   * Re-encrypts the body under a new random data key and saves it as the next generation, with
+   * the key slots that `wrapSlots` returns for that key. The `.bak` copy is replaced by the new
+   * generation too, so no copy that the vault keeps opens with the old key or old credentials.
+   * This handle goes on with the new key. Nothing is written when `wrapSlots` throws.
+   */
+  async rekey(wrapSlots: (document: VaultDocument, newKey: Buffer) => Promise<KeySlot[]>): Promise<UnsealedDocument> {
+    this.requireKey();
+    const newKey = secretBuffer(randomBytes(KEY_LENGTH));
+    let switched = false;
+    try {
+      return await withWriteLock(this.path, async (assertHeld) => {
+        const { document, body } = await this.load();
+        const keySlots = await wrapSlots(document, newKey);
+
+        const { body: _sealed, checksum: _checksum, ...header } = document;
+        const sealed = sealBody({ ...header, keySlots, generation: document.generation + 1 }, newKey, body);
+        const text = serializeVaultFile(sealed);
+        await writeFileAtomic(this.path, text, { keepBackup: false, assertHeld });
+
+        // The file now needs the new key; switch before anything else can fail.
+        this.dataKey?.fill(0);
+        this.dataKey = newKey;
+        switched = true;
+        await writeFileAtomic(backupPath(this.path), text, { keepBackup: false, assertHeld });
+        return sealed;
+      });
+    } finally {
+      if (!switched) newKey.fill(0);
+    }
+  }
+
   /** Returns the data key, for wrapping it into a new key slot or session. Callers must not keep or print it. */
   requireKey(): Buffer {
     if (this.dataKey === undefined) {
@@ -421,11 +467,11 @@ export function describeSlot(slot: KeySlot): string {
     case 'password':
       return `${slot.kdf.algorithm}${slot.keyFile ? ' + key file' : ''}`;
     case 'aws-kms':
-      return `${slot.keyId} (${slot.region})${slot.endpoint ? ` via ${slot.endpoint}` : ''}`;
+      return `${slot.keyId} (${slot.region})${slot.endpoint ? ' (endpoint in the file ignored)' : ''}`;
     case 'gcp-kms':
-      return `${slot.keyName}${slot.endpoint ? ` via ${slot.endpoint}` : ''}`;
+      return `${slot.keyName}${slot.endpoint ? ' (endpoint in the file ignored)' : ''}`;
     case 'pkcs11':
-      return `token "${slot.tokenLabel}", key "${slot.keyLabel}" (${slot.module})`;
+      return `token "${slot.tokenLabel}", key "${slot.keyLabel}"${slot.module ? ' (module in the file ignored)' : ''}`;
   }
 }
 

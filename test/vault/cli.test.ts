@@ -1,8 +1,9 @@
-import { readFile, stat, writeFile, chmod, mkdir } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile, chmod, mkdir } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { createVault, openVault } from '../../engine/vault/index.js';
+import { createVault, ENTRY_NAME_PATTERN, openVault } from '../../engine/vault/index.js';
 import { makeTempDir, PASSWORD, runCli, testEnv, type CliResult } from './helpers.js';
 
 let dir: string;
@@ -233,8 +234,17 @@ describe('vault CLI', () => {
     const added = expectOk(await runCli(['configure', '--add-slot', 'password'], { env: { ...env, AISHELL_VAULT_NEW_PASSWORD: 'second password 123' } }));
     expect(added.stderr).toContain('added key slot 1 (password)');
     expectOk(await runCli(['list', '--slot', '1'], { env: { ...env, AISHELL_VAULT_PASSWORD: 'second password 123' } }));
-    expectOk(await runCli(['configure', '--remove-slot', '0'], { env }));
+
+    // Removing slot 0 re-keys the vault, so slot 1 must be re-wrapped with its own password.
+    const refused = await runCli(['configure', '--remove-slot', '0'], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('key slot 1 (password)');
+    const secondPassword = join(dir, 'second-password');
+    await writeFile(secondPassword, 'second password 123\n', { mode: 0o600 });
+    const removed = expectOk(await runCli(['configure', '--remove-slot', '0', '--other-password-file', secondPassword], { env }));
+    expect(removed.stderr).toContain('removed key slot 0 (password) and re-keyed the vault');
     expect((await runCli(['list'], { env })).stderr).toContain('wrong password');
+    expectOk(await runCli(['list'], { env: { ...env, AISHELL_VAULT_PASSWORD: 'second password 123' } }));
   });
 
   it('reads vault.path from security.yaml', async () => {
@@ -275,6 +285,109 @@ describe('vault CLI', () => {
     expect((await runCli(['list'], { env })).stderr).toContain(`no vault at ${path}`);
   });
 
+  it('never echoes a mistyped batch or metadata', async () => {
+    expectOk(await runCli(['init'], { env }));
+    const canary = 'canary-secret-91c4';
+
+    const inline = await runCli(['store-batch', `{"x":"${canary}"}`], { env });
+    expect(inline.code).toBe(1);
+    expect(inline.stderr).toContain('looks like inline JSON');
+    expect(inline.stderr).not.toContain(canary);
+
+    const missing = await runCli(['store-batch', canary], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read the batch file (ENOENT)');
+    expect(missing.stderr).not.toContain(canary);
+
+    const metadata = await runCli(['store', 'x', '--stdin', '--metadata', canary], { env, stdin: 'value' });
+    expect(metadata.code).toBe(1);
+    expect(metadata.stderr).toContain('--metadata is not valid JSON');
+    expect(metadata.stderr).not.toContain(canary);
+  });
+
+  it('rejects duplicate names and past expiry in a batch', async () => {
+    expectOk(await runCli(['init'], { env }));
+    const duplicate = await runCli(['store-batch', '-'], { env, stdin: '{"a":"first","b":"x","a":"second"}' });
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('names entry "a" twice; nothing was stored');
+    expect(duplicate.stderr).not.toContain('second');
+
+    const field = await runCli(['store-batch', '-'], { env, stdin: '{"a":{"value":"v","expiresIn":"1d","expiresIn":"2d"}}' });
+    expect(field.code).toBe(1);
+    expect(field.stderr).toContain('batch entry "a" has the field "expiresIn" twice');
+
+    const past = await runCli(['store-batch', '-'], { env, stdin: '{"a":{"value":"v","expiresAt":"2020-01-01"}}' });
+    expect(past.code).toBe(1);
+    expect(past.stderr).toContain('batch entry "a" field expiresAt 2020-01-01 is in the past');
+    expect((await runCli(['store', 'b', '--stdin', '--expires-at', '2020-01-01'], { env, stdin: 'v' })).stderr).toContain('--expires-at 2020-01-01 is in the past');
+
+    const names = JSON.parse(expectOk(await runCli(['list', '--format', 'json'], { env })).stdout) as unknown[];
+    expect(names).toEqual([]);
+  });
+
+  it('writes no generation for an empty batch', async () => {
+    expectOk(await runCli(['init'], { env }));
+    const before = await readFile(path);
+    const empty = expectOk(await runCli(['store-batch', '-'], { env, stdin: '{}' }));
+    expect(empty.stderr).toContain('has no entries; the vault was not changed');
+    expect((await readFile(path)).equals(before)).toBe(true);
+  });
+
+  it('keeps .bak at the last content change when reading', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'a', '--stdin'], { env, stdin: 'first' }));
+    expectOk(await runCli(['store', 'b', '--stdin'], { env, stdin: 'second' }));
+    const backupBefore = await readFile(`${path}.bak`);
+
+    expectOk(await runCli(['retrieve', 'a'], { env }));
+    expectOk(await runCli(['retrieve', 'b'], { env }));
+    expect((await readFile(`${path}.bak`)).equals(backupBefore)).toBe(true);
+
+    // The next content change moves the file as it was, access times included, to .bak.
+    const beforeChange = await readFile(path);
+    expectOk(await runCli(['update', 'a', '--stdin'], { env, stdin: 'changed' }));
+    expect((await readFile(`${path}.bak`)).equals(beforeChange)).toBe(true);
+  });
+
+  it('records the operating-system user as the actor', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'a', '--stdin'], { env: { ...env, USER: 'not-the-os-user' }, stdin: 'v' }));
+    const shown = JSON.parse(expectOk(await runCli(['show', 'a', '--format', 'json'], { env })).stdout) as { lastChange: { actor: string } };
+    expect(shown.lastChange.actor).toBe(`${userInfo().username}@${hostname()}`);
+  });
+
+  it('accepts the credential names that security.yaml accepts', async () => {
+    expectOk(await runCli(['init'], { env }));
+    for (const name of ['team/app-user', '_internal', 'a.b_c-d/e']) {
+      expectOk(await runCli(['store', name, '--stdin'], { env, stdin: `value of ${name}` }));
+      expect(expectOk(await runCli(['retrieve', name], { env })).stdout).toBe(`value of ${name}\n`);
+    }
+    expect(ENTRY_NAME_PATTERN.test('x'.repeat(128))).toBe(true);
+    for (const name of ['x'.repeat(129), '/leading', '-leading', 'has space', 'a:b']) {
+      expect(ENTRY_NAME_PATTERN.test(name), name).toBe(false);
+    }
+  });
+
+  it('rejects a vault whose id differs from the pin', async () => {
+    const created = expectOk(await runCli(['init'], { env }));
+    const id = /with id ([0-9a-f-]{36})/.exec(created.stderr)![1];
+    expect(created.stderr).toContain(`AISHELL_VAULT_ID=${id}`);
+    const shown = expectOk(await runCli(['configure', '--show'], { env })).stdout;
+    expect(shown).toContain(`vault id:      ${id}`);
+    expect(shown).toMatch(/slots sha256:  [0-9a-f]{64}/);
+    expectOk(await runCli(['list'], { env: { ...env, AISHELL_VAULT_ID: id } }));
+
+    const otherId = '00000000-0000-4000-8000-000000000000';
+    const pinnedEnv = await runCli(['list'], { env: { ...env, AISHELL_VAULT_ID: otherId } });
+    expect(pinnedEnv.code).toBe(1);
+    expect(pinnedEnv.stderr).toContain(`AISHELL_VAULT_ID expects vault ${otherId}`);
+
+    await writeFile(join(dir, 'security.yaml'), `version: 1\nvault:\n  id: ${otherId}\n`);
+    const pinnedConfig = await runCli(['list'], { env, cwd: dir });
+    expect(pinnedConfig.code).toBe(1);
+    expect(pinnedConfig.stderr).toContain(`vault.id in ${join(dir, 'security.yaml')} expects vault ${otherId}`);
+  });
+
   it('rejects unknown commands and options', async () => {
     expect((await runCli(['frobnicate'], { env })).stderr).toContain('unknown vault command "frobnicate"');
     const unknown = await runCli(['list', '--value=s3cr3t'], { env });
@@ -306,6 +419,60 @@ describe('vault CLI sessions', () => {
     const after = await runCli(['retrieve', 'k'], { env: sessionEnv });
     expect(after.code).toBe(1);
     expect(after.stderr).toContain('aishell vault unlock');
+  });
+
+  it('ends sessions when the password changes', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'k', '--stdin'], { env, stdin: 'session-value' }));
+    const token = /AISHELL_VAULT_SESSION='([^']+)'/.exec(expectOk(await runCli(['unlock'], { env })).stdout)![1];
+    const sessionDir = join(dir, 'run', 'aishell');
+    const [sessionFile] = await readdir(sessionDir);
+    // A copy stands for a session that change-password cannot delete, such as one in another runtime directory.
+    const sessionCopy = await readFile(join(sessionDir, sessionFile));
+
+    const changed = expectOk(await runCli(['change-password'], { env: { ...env, AISHELL_VAULT_NEW_PASSWORD: 'the new master password' } }));
+    expect(changed.stderr).toContain('ended 1 unlock session');
+    expect(await readdir(sessionDir)).toEqual([]);
+
+    const { AISHELL_VAULT_PASSWORD: _ignored, ...noPassword } = env;
+    const sessionEnv = { ...noPassword, AISHELL_VAULT_SESSION: token };
+    const ended = await runCli(['retrieve', 'k'], { env: sessionEnv });
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toContain('has ended');
+
+    await writeFile(join(sessionDir, sessionFile), sessionCopy, { mode: 0o600 });
+    const stale = await runCli(['retrieve', 'k'], { env: sessionEnv });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('no longer opens');
+    expect(stale.stdout).toBe('');
+  });
+
+  it('caps the session timeout at 12 hours', async () => {
+    expectOk(await runCli(['init'], { env }));
+    const unlocked = expectOk(await runCli(['unlock', '--timeout', '13h', '--format', 'json'], { env }));
+    expect((JSON.parse(unlocked.stdout) as { idleSeconds: number }).idleSeconds).toBe(43_200);
+    expect(unlocked.stderr).toContain('--timeout 13h is longer than the maximum of 12 h');
+    expect(unlocked.stderr).not.toContain('46800');
+
+    const configured = await runCli(['configure', '--auto-lock', '13h'], { env });
+    expect(configured.code).toBe(1);
+    expect(configured.stderr).toContain('from 1 to 43200');
+  });
+
+  it('warns when a restored backup predates a password change', async () => {
+    expectOk(await runCli(['init'], { env }));
+    expectOk(await runCli(['store', 'k', '--stdin'], { env, stdin: 'v' }));
+    const backup = join(dir, 'before-change.vault');
+    expectOk(await runCli(['backup', backup], { env }));
+    expectOk(await runCli(['store', 'other', '--stdin'], { env, stdin: 'w' }));
+
+    const sameSlots = expectOk(await runCli(['restore', backup], { env }));
+    expect(sameSlots.stderr).not.toContain('warning');
+
+    expectOk(await runCli(['change-password'], { env: { ...env, AISHELL_VAULT_NEW_PASSWORD: 'the new master password' } }));
+    const restored = expectOk(await runCli(['restore', backup], { env }));
+    expect(restored.stderr).toContain('warning:');
+    expect(restored.stderr).toContain('including any old password');
   });
 
   it('refuses to print a token to a terminal', async () => {

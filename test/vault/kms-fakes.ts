@@ -62,11 +62,12 @@ function closer(server: Server): () => Promise<void> {
  * AWS KMS over the JSON 1.1 protocol: POST / with `X-Amz-Target: TrentService.Encrypt` or
  * `.Decrypt`. The encryption context is the AAD, serialized with sorted keys.
  */
-export async function startFakeAwsKms(options: { keyIds: string[]; accessKeyId: string }): Promise<FakeKms> {
+export async function startFakeAwsKms(options: { keyIds: string[]; accessKeyId: string; ignoreContext?: boolean }): Promise<FakeKms> {
   const masterKeys = new Map(options.keyIds.map((keyId) => [keyId, randomBytes(32)]));
   const calls: FakeKms['calls'] = [];
+  // With ignoreContext the server acts as an attacker's would: it decrypts whatever it is sent.
   const contextAad = (context: Record<string, string> = {}) =>
-    Buffer.from(JSON.stringify(Object.keys(context).sort().map((key) => [key, context[key]])), 'utf8');
+    options.ignoreContext ? Buffer.alloc(0) : Buffer.from(JSON.stringify(Object.keys(context).sort().map((key) => [key, context[key]])), 'utf8');
 
   const server = createServer(async (request, response) => {
     const fail = (status: number, type: string, message: string) => {
@@ -112,7 +113,7 @@ export async function startFakeAwsKms(options: { keyIds: string[]; accessKeyId: 
  * POST /v1/{name}:encrypt and :decrypt with base64 fields. Requests must carry a bearer JWT
  * signed by the service account key, as the client's self-signed JWT access sends it.
  */
-export async function startFakeGcpKms(options: { keyNames: string[]; publicKeyPem: string }): Promise<FakeKms> {
+export async function startFakeGcpKms(options: { keyNames: string[]; publicKeyPem: string; ignoreAad?: boolean }): Promise<FakeKms> {
   const masterKeys = new Map(options.keyNames.map((name) => [name, randomBytes(32)]));
   const calls: FakeKms['calls'] = [];
   const publicKey = createPublicKey(options.publicKeyPem);
@@ -129,7 +130,8 @@ export async function startFakeGcpKms(options: { keyNames: string[]; publicKeyPe
     if (request.method !== 'POST' || match === null) return fail(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`);
     const name = decodeURIComponent(match[1]);
     const body = JSON.parse((await readBody(request)) || '{}') as Record<string, string>;
-    const aad = Buffer.from(body.additionalAuthenticatedData ?? '', 'base64');
+    // With ignoreAad the server acts as an attacker's would: it decrypts whatever it is sent.
+    const aad = options.ignoreAad ? Buffer.alloc(0) : Buffer.from(body.additionalAuthenticatedData ?? '', 'base64');
     calls.push({ operation: match[2], keyId: name });
 
     const masterKey = masterKeys.get(name);

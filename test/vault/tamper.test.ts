@@ -3,8 +3,9 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { openBody } from '../../engine/vault/body-crypto.js';
 import { serializeVaultFile, type VaultDocument } from '../../engine/vault/format.js';
-import { changePassword, createVault, openVault, VaultError } from '../../engine/vault/index.js';
+import { addKeySlot, changePassword, createVault, openVault, removeKeySlot, VaultError } from '../../engine/vault/index.js';
 import { makeTempDir, makeTempVault, PASSWORD, testEnv, type TempVault } from './helpers.js';
 
 let current: TempVault | undefined;
@@ -75,18 +76,68 @@ describe('vault credentials', () => {
     }
   });
 
-  it('changes the password of one slot and keeps the old generation', async () => {
+  it('re-keys the vault when the password changes', async () => {
     current = await makeTempVault();
     const { vault, path, env } = current;
     await vault.put('entry', 'value');
-    await changePassword(vault, { currentPassword: PASSWORD, newPassword: 'a new master password', env });
+    const copyBefore = join(current.dir, 'copy-before');
+    await writeFile(copyBefore, await readFile(path));
 
+    await changePassword(vault, { currentPassword: PASSWORD, newPassword: 'a new master password', env });
     expect(await openError(path, env)).toBe('BAD_CREDENTIAL');
     const reopened = await openVault({ path, env, password: 'a new master password' });
     expect(await reopened.get('entry')).toBe('value');
+    expect(await vault.get('entry')).toBe('value');
 
-    const backup = await openVault({ path: `${path}.bak`, env, password: PASSWORD });
-    expect(await backup.get('entry')).toBe('value');
+    // The .bak copy is the new generation, so the old password no longer opens it.
+    expect(await openError(`${path}.bak`, env)).toBe('BAD_CREDENTIAL');
+
+    // A copy made before still opens with the old password, but its data key opens nothing newer.
+    const old = await openVault({ path: copyBefore, env, password: PASSWORD });
+    const newDocument = JSON.parse(await readFile(path, 'utf8')) as VaultDocument;
+    expect(() => openBody(newDocument, old.requireKey(), path)).toThrow(/was modified/);
+  });
+
+  it('re-keys the vault when a slot is removed', async () => {
+    current = await makeTempVault();
+    const { vault, path, env } = current;
+    await vault.put('entry', 'value');
+    await addKeySlot(vault, { type: 'password', password: 'the removed password' }, { env });
+    const copyBefore = join(current.dir, 'copy-before');
+    await writeFile(copyBefore, await readFile(path));
+
+    const missing = await removeKeySlot(vault, 1, { env }).catch((caught: unknown) => caught);
+    expect(missing).toMatchObject({ code: 'MISSING_CREDENTIAL' });
+    expect((missing as Error).message).toContain('key slot 0 (password): none of the given passwords opens it');
+
+    const result = await removeKeySlot(vault, 1, { env, passwords: [PASSWORD] });
+    expect(result.type).toBe('password');
+    expect((await vault.info()).keySlots.map((slot) => slot.id)).toEqual([0]);
+    expect(await (await openVault({ path, env, password: PASSWORD })).get('entry')).toBe('value');
+
+    const removed = await openVault({ path: copyBefore, env, password: 'the removed password' });
+    const newDocument = JSON.parse(await readFile(path, 'utf8')) as VaultDocument;
+    expect(() => openBody(newDocument, removed.requireKey(), path)).toThrow(/was modified/);
+  });
+
+  it('re-wraps other password slots or drops them on request', async () => {
+    current = await makeTempVault();
+    const { vault, path, env } = current;
+    await addKeySlot(vault, { type: 'password', password: 'the second password' }, { env });
+    const before = await readFile(path);
+
+    const missing = await changePassword(vault, { currentPassword: PASSWORD, newPassword: 'a new master password', env }).catch((caught: unknown) => caught);
+    expect(missing).toMatchObject({ code: 'MISSING_CREDENTIAL' });
+    expect((missing as Error).message).toContain('key slot 1 (password)');
+    expect((missing as Error).message).toContain('--other-password-file');
+    expect((await readFile(path)).equals(before)).toBe(true);
+
+    await changePassword(vault, { currentPassword: PASSWORD, newPassword: 'a new master password', env, passwords: ['the second password'] });
+    expect((await openVault({ path, env, password: 'the second password' })).unlockedBy?.id).toBe(1);
+
+    const dropped = await changePassword(vault, { currentPassword: 'a new master password', newPassword: 'a third master password', env, dropOtherSlots: true });
+    expect(dropped.dropped).toMatchObject([{ id: 1, type: 'password' }]);
+    expect(await openError(path, env, { password: 'the second password' })).toBe('BAD_CREDENTIAL');
   });
 
   it('rejects a password change with a wrong current password', async () => {

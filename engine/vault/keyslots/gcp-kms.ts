@@ -1,22 +1,26 @@
 import { decodeBase64, encodeBase64 } from '../encoding.js';
 import { VaultError } from '../errors.js';
 import { keySlotAad, type GcpKmsSlot, type VaultDocument } from '../format.js';
+import { checkEndpoint, type VaultTrust } from '../trust.js';
 
 export interface GcpKmsTarget {
   /** projects/P/locations/L/keyRings/R/cryptoKeys/K */
   keyName: string;
-  /**
-   * Endpoint override as a URL (`https://kms.internal:443`, `http://127.0.0.1:8080`). With an
-   * override the client speaks the REST (HTTP/1.1) protocol; without one it uses gRPC to Google.
-   */
-  endpoint?: string;
 }
 
 /** Extra KeyManagementServiceClient options, merged last; tests use it, users normally need none. */
 export type GcpClientOverrides = Record<string, unknown>;
 
-/** Environment variable that overrides the endpoint of every GCP KMS slot. */
-export const GCP_KMS_ENDPOINT_ENV = 'AISHELL_GCP_KMS_ENDPOINT';
+/**
+ * How to reach Cloud KMS: the caller's environment (credentials), the trusted settings and test
+ * overrides. `trust.gcpKmsEndpoint` is a URL (`https://kms.internal:443`); with it the client
+ * speaks the REST (HTTP/1.1) protocol, without it gRPC to Google's default endpoint.
+ */
+export interface GcpKmsAccess {
+  env: NodeJS.ProcessEnv;
+  trust?: VaultTrust;
+  overrides?: GcpClientOverrides;
+}
 
 /**
  * Failures that mean "this identity or ciphertext cannot open the slot", as opposed to an
@@ -33,18 +37,12 @@ export async function wrapWithGcpKms(
   id: number,
   dataKey: Buffer,
   target: GcpKmsTarget,
-  env: NodeJS.ProcessEnv,
-  overrides?: GcpClientOverrides,
+  access: GcpKmsAccess,
 ): Promise<GcpKmsSlot> {
-  const header: Omit<GcpKmsSlot, 'ciphertext'> = {
-    id,
-    type: 'gcp-kms',
-    keyName: target.keyName,
-    ...(target.endpoint === undefined ? {} : { endpoint: target.endpoint }),
-  };
+  const header: Omit<GcpKmsSlot, 'ciphertext'> = { id, type: 'gcp-kms', keyName: target.keyName };
   const aad = keySlotAad({ vaultId }, { ...header, ciphertext: '' });
 
-  const [response] = await callKms(header, env, overrides, (client) =>
+  const [response] = await callKms(header, access, (client) =>
     client.encrypt({ name: target.keyName, plaintext: dataKey, additionalAuthenticatedData: aad }),
   );
   if (!response.ciphertext) {
@@ -56,10 +54,9 @@ export async function wrapWithGcpKms(
 export async function unwrapGcpKmsSlot(
   document: Pick<VaultDocument, 'vaultId'>,
   slot: GcpKmsSlot,
-  env: NodeJS.ProcessEnv,
-  overrides?: GcpClientOverrides,
+  access: GcpKmsAccess,
 ): Promise<Buffer> {
-  const [response] = await callKms(slot, env, overrides, (client) =>
+  const [response] = await callKms(slot, access, (client) =>
     client.decrypt({
       name: slot.keyName,
       ciphertext: decodeBase64(slot.ciphertext, `keySlots[${slot.id}].ciphertext`),
@@ -76,16 +73,19 @@ export async function unwrapGcpKmsSlot(
 type KmsClient = InstanceType<typeof import('@google-cloud/kms').KeyManagementServiceClient>;
 
 async function callKms<T>(
-  slot: Pick<GcpKmsSlot, 'keyName' | 'endpoint' | 'id'>,
-  env: NodeJS.ProcessEnv,
-  overrides: GcpClientOverrides | undefined,
+  slot: Pick<GcpKmsSlot, 'keyName' | 'id'>,
+  access: GcpKmsAccess,
   call: (client: KmsClient) => Promise<T>,
 ): Promise<T> {
-  const { KeyManagementServiceClient } = await import('@google-cloud/kms');
-  const endpoint = env[GCP_KMS_ENDPOINT_ENV] || slot.endpoint;
+  const { env, trust, overrides } = access;
+  // The endpoint comes only from the trusted settings, never from the slot: a forged vault file
+  // must not receive the caller's bearer token or return a data key of its choice.
+  const endpoint = trust?.gcpKmsEndpoint;
+  const endpointSettings = endpoint === undefined ? {} : endpointOptions(checkEndpoint(endpoint, trust?.sources?.gcpKmsEndpoint ?? 'the Cloud KMS endpoint'));
 
+  const { KeyManagementServiceClient } = await import('@google-cloud/kms');
   const client = new KeyManagementServiceClient({
-    ...(endpoint === undefined ? {} : endpointOptions(endpoint)),
+    ...endpointSettings,
     // Read the credentials file named in the given environment, so a caller's env is honoured
     // even when it differs from the process environment.
     ...(env.GOOGLE_APPLICATION_CREDENTIALS ? { keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS } : {}),
@@ -130,17 +130,8 @@ function classifyError(error: unknown): { credential: boolean; detail: string } 
 
 // NOTE: the tests cover only the REST transport, which an endpoint override selects. The default
 // gRPC transport to Google has not run against any server.
-function endpointOptions(endpoint: string): Record<string, unknown> {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new VaultError('INVALID_ARGUMENT', `GCP KMS endpoint "${endpoint}" is not a URL such as https://host:443`);
-  }
+function endpointOptions(url: URL): Record<string, unknown> {
   const protocol = url.protocol.replace(/:$/, '');
-  if (protocol !== 'http' && protocol !== 'https') {
-    throw new VaultError('INVALID_ARGUMENT', `GCP KMS endpoint "${endpoint}" must use http or https`);
-  }
   let port = Number(url.port);
   if (url.port === '') port = protocol === 'https' ? 443 : 80;
   return { fallback: true, protocol, apiEndpoint: url.hostname, port };

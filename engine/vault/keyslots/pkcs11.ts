@@ -10,11 +10,13 @@ type Pkcs11 = InstanceType<Pkcs11Module['PKCS11']>;
 type Handle = Buffer;
 
 export interface Pkcs11Target {
-  module: string;
   tokenLabel: string;
   keyLabel: string;
   pin: string;
 }
+
+/** Environment variable that names the PKCS#11 module; see VaultTrust.pkcs11Module. */
+export const PKCS11_MODULE_ENV = 'AISHELL_PKCS11_MODULE';
 
 interface Pkcs11Session {
   library: Pkcs11Module;
@@ -25,22 +27,23 @@ interface Pkcs11Session {
 /**
  * Wraps the data key with AES-256-GCM on the token, using the secret key labelled `keyLabel`.
  * With `createKey`, a missing key is generated on the token as sensitive and non-extractable,
- * so it never leaves the token.
+ * so it never leaves the token. `module` is the trusted module path; the slot does not record it.
  */
 export async function wrapWithPkcs11(
   vaultId: string,
   id: number,
   dataKey: Buffer,
   target: Pkcs11Target,
-  options: { createKey: boolean },
+  options: { createKey: boolean; module: string | undefined },
 ): Promise<Pkcs11Slot> {
-  const header = { id, type: 'pkcs11' as const, module: target.module, tokenLabel: target.tokenLabel, keyLabel: target.keyLabel };
+  const header = { id, type: 'pkcs11' as const, tokenLabel: target.tokenLabel, keyLabel: target.keyLabel };
   const aad = keySlotAad({ vaultId }, { ...header, nonce: '', ciphertext: '' });
+  const module = requireModule(options.module, `a pkcs11 key slot for token "${target.tokenLabel}"`);
 
   // NOTE: the nonce is chosen here, not by the token. Tokens in a FIPS mode that generate GCM IVs
   // themselves reject this, and would need CKM_AES_KEY_WRAP support instead.
   const nonce = randomBytes(12);
-  const ciphertext = await withSession(target, (open) => {
+  const ciphertext = await withSession(module, target, (open) => {
     const key = findKey(open, target.keyLabel) ?? (options.createKey ? generateKey(open, target.keyLabel) : undefined);
     if (key === undefined) {
       throw new VaultError(
@@ -56,17 +59,23 @@ export async function wrapWithPkcs11(
   return { ...header, nonce: encodeBase64(nonce), ciphertext: encodeBase64(ciphertext) };
 }
 
-/** Unwraps the data key on the token. A wrong PIN raises BAD_CREDENTIAL. */
+/**
+ * Unwraps the data key on the token. A wrong PIN raises BAD_CREDENTIAL. Only the trusted `module`
+ * path is loaded. A `module` field in the slot, written by earlier versions, is authenticated data
+ * and never loaded, so editing the vault file cannot make aishell run a library.
+ */
 export async function unwrapPkcs11Slot(
   document: Pick<VaultDocument, 'vaultId'>,
   slot: Pkcs11Slot,
   pin: string,
+  module: string | undefined,
 ): Promise<Buffer> {
+  const trustedModule = requireModule(module, `key slot ${slot.id} (PKCS#11 token "${slot.tokenLabel}")`);
   const nonce = decodeBase64(slot.nonce, `keySlots[${slot.id}].nonce`, 12);
   const ciphertext = decodeBase64(slot.ciphertext, `keySlots[${slot.id}].ciphertext`, 48);
   const aad = keySlotAad(document, slot);
 
-  return withSession({ ...slot, pin }, (open) => {
+  return withSession(trustedModule, { tokenLabel: slot.tokenLabel, keyLabel: slot.keyLabel, pin }, (open) => {
     const key = findKey(open, slot.keyLabel);
     if (key === undefined) {
       throw new VaultError(
@@ -88,11 +97,23 @@ export async function unwrapPkcs11Slot(
   });
 }
 
-async function withSession<T>(target: Pkcs11Target, work: (open: Pkcs11Session) => T): Promise<T> {
-  if (!existsSync(target.module)) {
+/** Returns the configured module path, or raises MISSING_CREDENTIAL naming where to set it. */
+function requireModule(module: string | undefined, user: string): string {
+  if (module === undefined || module === '') {
+    throw new VaultError(
+      'MISSING_CREDENTIAL',
+      `${user} needs the PKCS#11 module: set ${PKCS11_MODULE_ENV}, pass --pkcs11-module PATH or set vault.pkcs11_module in security.yaml ` +
+        '(the vault file never names the module, so that editing it cannot make aishell load a library)',
+    );
+  }
+  return module;
+}
+
+async function withSession<T>(module: string, target: Pkcs11Target, work: (open: Pkcs11Session) => T): Promise<T> {
+  if (!existsSync(module)) {
     throw new VaultError(
       'KEY_PROVIDER',
-      `PKCS#11 module ${target.module} not found; install the token's library (for SoftHSM2: apt-get install softhsm2)`,
+      `PKCS#11 module ${module} not found; install the token's library (for SoftHSM2: apt-get install softhsm2)`,
     );
   }
 
@@ -100,12 +121,12 @@ async function withSession<T>(target: Pkcs11Target, work: (open: Pkcs11Session) 
   const token = new library.PKCS11();
   let initializedHere = true;
   try {
-    token.load(target.module);
+    token.load(module);
     token.C_Initialize();
   } catch (error) {
     // Another user of the same module in this process initialized it already; it finalizes it too.
     if (/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test((error as Error).message)) initializedHere = false;
-    else throw new VaultError('KEY_PROVIDER', `cannot load PKCS#11 module ${target.module}: ${(error as Error).message}`, { cause: error });
+    else throw new VaultError('KEY_PROVIDER', `cannot load PKCS#11 module ${module}: ${(error as Error).message}`, { cause: error });
   }
 
   try {
@@ -115,7 +136,7 @@ async function withSession<T>(target: Pkcs11Target, work: (open: Pkcs11Session) 
     if (slot === undefined) {
       throw new VaultError(
         'KEY_PROVIDER',
-        `no PKCS#11 token labelled "${target.tokenLabel}" in ${target.module}; check the label, and SOFTHSM2_CONF for SoftHSM2`,
+        `no PKCS#11 token labelled "${target.tokenLabel}" in ${module}; check the label, and SOFTHSM2_CONF for SoftHSM2`,
       );
     }
 

@@ -34,7 +34,7 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
   checkPins(document, trust, options.path);
   const context: VaultContext = { path: options.path, actor: options.actor, onAccess: options.onAccess, now: options.now };
   const emit = (operation: 'unlock' | 'unlock-failed') =>
-    options.onAccess?.({ operation, vaultId: document.vaultId, ...(options.actor ? { actor: options.actor } : {}) });
+    options.onAccess?.({ operation, vaultId: document.vaultId, generation: document.generation, ...(options.actor ? { actor: options.actor } : {}) });
 
   const explicit = options.password !== undefined || options.passwordFile !== undefined;
   let sessionError: VaultError | undefined;

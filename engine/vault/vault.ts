@@ -47,6 +47,11 @@ export interface AccessEvent {
   entry?: string;
   actor?: string;
   reason?: string;
+  /**
+   * Generation of the vault file that this handle last read or wrote. A ledger that records it
+   * can notice an older file put back later (rollback), which the file alone cannot show.
+   */
+  generation?: number;
 }
 
 export interface VaultContext {
@@ -109,6 +114,8 @@ export class Vault {
   readonly unlockedBy: KeySlot | undefined;
   private dataKey: Buffer | undefined;
   private readonly context: VaultContext;
+  /** Generation of the file as last read or written, for access events. */
+  private generation: number | undefined;
 
   constructor(context: VaultContext, vaultId: string, dataKey: Buffer, unlockedBy?: KeySlot) {
     this.path = context.path;
@@ -378,7 +385,9 @@ export class Vault {
         `${this.path} now contains another vault (id ${document.vaultId}, expected ${this.vaultId}); it was replaced since it was unlocked`,
       );
     }
-    return { document, body: openBody(document, key, this.path) };
+    const body = openBody(document, key, this.path);
+    this.generation = Math.max(this.generation ?? 0, document.generation);
+    return { document, body };
   }
 
   /**
@@ -402,6 +411,7 @@ export class Vault {
       const text = serializeVaultFile(sealed);
       const keepBackup = !options.purgeBackup && options.keepBackup !== false;
       await writeFileAtomic(this.path, text, { keepBackup, assertHeld });
+      this.generation = sealed.generation;
       if (options.purgeBackup) await writeFileAtomic(backupPath(this.path), text, { keepBackup: false, assertHeld });
       return result;
     });
@@ -426,6 +436,7 @@ export class Vault {
         const sealed = sealBody({ ...header, keySlots, generation: document.generation + 1 }, newKey, body);
         const text = serializeVaultFile(sealed);
         await writeFileAtomic(this.path, text, { keepBackup: false, assertHeld });
+        this.generation = sealed.generation;
 
         // The file now needs the new key; switch before anything else can fail.
         this.dataKey?.fill(0);
@@ -458,6 +469,7 @@ export class Vault {
       ...(entry === undefined ? {} : { entry }),
       ...(this.context.actor === undefined ? {} : { actor: this.context.actor }),
       ...(reason === undefined ? {} : { reason }),
+      ...(this.generation === undefined ? {} : { generation: this.generation }),
     });
   }
 }

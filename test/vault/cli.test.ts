@@ -224,6 +224,19 @@ describe('vault CLI', () => {
     expectOk(await runCli(['restore', otherPath, '--force'], { env }));
   });
 
+  it('refuses a restore that the pin rejects, even with --force', async () => {
+    const created = expectOk(await runCli(['init'], { env }));
+    const id = /with id ([0-9a-f-]{36})/.exec(created.stderr)![1];
+    const otherPath = join(dir, 'other');
+    await createVault({ path: otherPath, env, password: PASSWORD });
+    const before = await readFile(path);
+
+    const result = await runCli(['restore', otherPath, '--force'], { env: { ...env, AISHELL_VAULT_ID: id } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`AISHELL_VAULT_ID expects vault ${id}`);
+    expect((await readFile(path)).equals(before)).toBe(true);
+  });
+
   it('configures settings and shows key slots', async () => {
     expectOk(await runCli(['init'], { env }));
     expectOk(await runCli(['configure', '--keep-history', '2', '--auto-lock', '10m'], { env }));

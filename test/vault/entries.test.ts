@@ -136,6 +136,19 @@ describe('vault entries', () => {
     expect(JSON.stringify(events)).not.toContain('audited-value-9');
   });
 
+  it('reports the file generation with accesses', async () => {
+    const events: AccessEvent[] = [];
+    current = await makeTempVault();
+    const vault = await openVault({ path: current.path, env: current.env, password: PASSWORD, onAccess: (event) => events.push(event) });
+    await vault.put('entry', 'value');
+    await vault.get('entry');
+    await vault.history('entry');
+
+    const generations = events.map((event) => event.generation);
+    // The vault was created (generation 1) and unlocked; put and get each write a generation.
+    expect(generations).toEqual([1, 2, 3, 3]);
+  });
+
   it('zeroes the key on lock', async () => {
     current = await makeTempVault();
     const { vault } = current;

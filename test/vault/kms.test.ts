@@ -317,6 +317,12 @@ describe('vault AWS KMS key slot (local fake of the KMS JSON API)', () => {
       const retrieved = await runCli(['retrieve', 'cli-entry'], { env: { ...env, AWS_ENDPOINT_URL_KMS: kms.url } });
       expect(retrieved.code, retrieved.stderr).toBe(0);
       expect(retrieved.stdout).toBe('cli-kms-value\n');
+
+      // The endpoint may also come from security.yaml.
+      await writeFile(join(temp.dir, 'security.yaml'), `version: 1\nvault:\n  aws_kms_endpoint: ${kms.url}\n`);
+      const fromConfig = await runCli(['retrieve', 'cli-entry'], { env, cwd: temp.dir });
+      expect(fromConfig.code, fromConfig.stderr).toBe(0);
+      expect(fromConfig.stdout).toBe('cli-kms-value\n');
     } finally {
       await temp.cleanup();
     }

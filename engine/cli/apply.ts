@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { applyPlan, PlanMismatchError, StalePlanError } from '../apply/apply.js';
@@ -36,7 +37,22 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     return 1;
   }
 
-  const context = await loadContext(io, values.file);
+  // `apply PLANFILE` alone uses the configuration the plan was made from when the working
+  // directory has none, since the plan's targets and secrets are declared there.
+  let file = values.file;
+  if (positionals[0] && file === undefined) {
+    const { resolveConfigPath } = await import('../config/load.js');
+    if (!existsSync(resolveConfigPath(io.cwd))) {
+      try {
+        file = (await readPlanFile(positionals[0])).configPath;
+      } catch (error) {
+        io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+        return 1;
+      }
+    }
+  }
+
+  const context = await loadContext(io, file);
   if (!context) return 1;
   const selection = selectTargets(context.config, values.target);
   if (selection.error) {

@@ -7,7 +7,7 @@ import { diff } from '../diff/diff.js';
 import type { PasswordStatus } from '../diff/roles.js';
 import { buildDesiredState, type SourcedDiagnostic } from '../model/desired.js';
 import { resolveSessionRoles } from '../model/desired-rls.js';
-import type { ActualState, DesiredState } from '../model/types.js';
+import type { ActualState, DesiredState, Policy } from '../model/types.js';
 import type { ProviderSession } from '../provider.js';
 import type { CredentialManager } from '../credentials/manager.js';
 import type { SecretResolver } from '../secrets.js';
@@ -56,10 +56,21 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
   // resolved here and diff stays a pure comparison.
   const serverPolicy = session.serverPolicy(config, actual);
   const policies = resolveSessionRoles(built.desired.policies, actual.currentUser);
-  const normalised = await session.normalise({ policies, roleSettings: built.desired.roleSettings });
+
+  // A declared expression already written as the server prints it needs no check: a converged
+  // database, the usual case for scheduled drift checks, then takes no table lock at all.
+  const stored = new Map<string, Policy>();
+  for (const database of actual.databases) {
+    for (const policy of database.policies) stored.set(policyKey(policy), policy);
+  }
+  const canonical = (policy: Policy) => {
+    const current = stored.get(policyKey(policy));
+    return current !== undefined && current.using === policy.using && current.withCheck === policy.withCheck;
+  };
+  const normalised = await session.normalise({ policies: policies.filter((policy) => !canonical(policy)), roleSettings: built.desired.roleSettings });
   const desired: DesiredState = {
     ...built.desired,
-    policies: normalised.policies,
+    policies: [...policies.filter(canonical), ...normalised.policies],
     roleSettings: [...normalised.roleSettings, ...serverPolicy.roleSettings],
     serverSettings: serverPolicy.serverSettings,
   };
@@ -223,4 +234,8 @@ function locatePosition(context: PlanContext, source: SourceRef): SourcePosition
   } catch {
     return undefined;
   }
+}
+
+function policyKey(policy: Policy): string {
+  return [policy.database, policy.schema, policy.table, policy.name].join('\0');
 }

@@ -151,6 +151,24 @@ describe('plan file checks', () => {
     expect(row.n).toBe(0);
   });
 
+  it('applies a plan file without -f', async () => {
+    const file = path.join(scratch.dir, 'security.yaml');
+    const role = scratch.role('from_plan');
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(role)}: {}\n`);
+    const planFile = path.join(scratch.dir, 'plan.json');
+    expect((await runCli(['plan', '-f', file, '--out', planFile], { cwd: scratch.dir, env: {} })).code).toBe(0);
+
+    // From a directory without security.yaml, the plan names the configuration it came from.
+    const elsewhere = path.join(scratch.dir, 'elsewhere');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(elsewhere);
+    const applied = await runCli(['apply', planFile, '--auto-approve'], { cwd: elsewhere, env: { HOME: scratch.dir } });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const [row] = await scratch.sql('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [role]);
+    expect(row.n).toBe(1);
+  });
+
   it('rejects a plan file whose change was rewritten', async () => {
     const file = path.join(scratch.dir, 'security.yaml');
     const role = scratch.role('honest');

@@ -5,6 +5,7 @@ import { CheckContext } from './context.js';
 import { checkCredentials } from './credentials.js';
 import { checkEngineFields } from './engines.js';
 import { checkMemberships } from './memberships.js';
+import { checkPolicies } from './policies.js';
 import { checkPrivileges } from './privileges.js';
 import { checkRoleReferences } from './role-references.js';
 import { checkRoles } from './roles.js';
@@ -20,5 +21,6 @@ export function runSemanticChecks(config: SecurityConfig, files: SourceFiles): D
   checkEngineFields(context);
   checkPrivileges(context);
   checkCredentials(context);
+  checkPolicies(context);
   return context.diagnostics;
 }

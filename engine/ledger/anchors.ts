@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 
 import { writeFileAtomic } from './atomic-file.js';
+import { parseCheckpoint } from './checkpoint.js';
 import { LedgerError } from './errors.js';
 import type { SecretStore } from './keys.js';
 
@@ -52,17 +53,32 @@ export interface CheckpointStore {
   save(head: AnchoredHead): Promise<void>;
 }
 
+/**
+ * Returns the origin, size and root of a head as its signed note states them. The plain fields
+ * beside the note are not signed, so no decision uses them.
+ */
+export function signedState(head: Pick<AnchoredHead, 'note'>): { origin: string; size: number; root: string } | undefined {
+  try {
+    const checkpoint = parseCheckpoint(head.note);
+    return { origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.root.toString('base64') };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The head a store should keep after `save(head)`, given what it held before. */
 export function mergeHead(previous: AnchoredHead | undefined, head: AnchoredHead): AnchoredHead {
   if (!previous) {
     return { ...head, history: [] };
   }
-  if (previous.origin === head.origin && (previous.size > head.size || (previous.size === head.size && previous.root === head.root))) {
+  const kept = signedState(previous);
+  const next = signedState(head);
+  if (kept && next && kept.origin === next.origin && (kept.size > next.size || (kept.size === next.size && kept.root === next.root))) {
     return previous;
   }
   const summary: HeadSummary = {
-    size: previous.size,
-    root: previous.root,
+    size: kept?.size ?? previous.size,
+    root: kept?.root ?? previous.root,
     checkpointSeq: previous.checkpointSeq,
     checkpointLeaf: previous.checkpointLeaf,
   };

@@ -1,5 +1,6 @@
+import { privilegesFor, type PrivilegeObjectKind } from '../config/privileges.js';
 import { actorIdentity } from './actor.js';
-import { operationOf } from './filter.js';
+import { isEntryRead, operationOf } from './filter.js';
 import type { LedgerRecord } from './types.js';
 
 export type AnomalyRule =
@@ -33,7 +34,7 @@ export interface AnomalyOptions {
   /** Failed applies by one actor within `failureWindowMs` that count as repeated (default 3 in 1 h). */
   failures?: number;
   failureWindowMs?: number;
-  /** Vault reads by one actor within `burstWindowMs` that count as a burst (default 20 in 5 min). */
+  /** Reads of vault entries by one actor within `burstWindowMs` that count as a burst (default 20 in 5 min). */
   vaultReads?: number;
   burstWindowMs?: number;
 }
@@ -132,13 +133,8 @@ function privilegedGrants(period: LedgerRecord[]): Finding[] {
       continue;
     }
     const statements = Array.isArray(record.details.statements) ? record.details.statements.map(String) : [];
-    const privileges = Array.isArray(record.details.privileges) ? record.details.privileges.map(String) : [];
     const texts = [record.address ?? '', ...statements];
-    const hit =
-      texts.some((text) => PRIVILEGED.some((pattern) => pattern.test(text))) ||
-      privileges.some((privilege) => privilege.toUpperCase() === 'ALL') ||
-      record.details.superuser === true;
-    if (hit) {
+    if (texts.some((text) => PRIVILEGED.some((pattern) => pattern.test(text)))) {
       findings.push({
         rule: 'privileged-grant',
         severity: 'high',
@@ -147,7 +143,58 @@ function privilegedGrants(period: LedgerRecord[]): Finding[] {
       });
     }
   }
+  return [...findings, ...expandedAllGrants(period)];
+}
+
+// A grant address: `<target>[/<db>]: [default privileges for R[ in schema S]: ]grant PRIV on KIND NAME to GRANTEE`.
+const GRANT_ADDRESS = /^(.*?) grant ([A-Z]+) (on ([a-z]+) .+)$/;
+
+/**
+ * Finds grants of every privilege of one object to one grantee within one command. The plan
+ * expands `privileges: [ALL]` into one change per privilege, so no single record names ALL.
+ * MAINTAIN counts as optional, because only PostgreSQL 17 and later have it.
+ * NOTE: a grantee that already held some of the privileges gets only the rest in this command,
+ * which this rule does not see as ALL.
+ */
+function expandedAllGrants(period: LedgerRecord[]): Finding[] {
+  const groups = new Map<string, { kind: string; privileges: Set<string>; records: LedgerRecord[] }>();
+  for (const record of period) {
+    if (record.kind !== 'apply.change' || FAILED.has(record.outcome ?? '') || !['grant', 'grant_default_privilege'].includes(operationOf(record))) {
+      continue;
+    }
+    const match = GRANT_ADDRESS.exec(record.address ?? '');
+    if (!match) {
+      continue;
+    }
+    const [, prefix, privilege, object, kind] = match;
+    const key = `${record.run}\n${prefix}\n${object}`;
+    const group = groups.get(key) ?? { kind, privileges: new Set<string>(), records: [] };
+    group.privileges.add(privilege);
+    group.records.push(record);
+    groups.set(key, group);
+  }
+
+  const findings: Finding[] = [];
+  for (const [key, group] of groups) {
+    const all = allPrivileges(group.kind);
+    if (all.length < 2 || !all.every((privilege) => privilege === 'MAINTAIN' || group.privileges.has(privilege))) {
+      continue;
+    }
+    const [, prefix, object] = key.split('\n');
+    findings.push({
+      rule: 'privileged-grant',
+      severity: 'high',
+      message: `ALL privileges granted, as ${group.records.length} grants in one command: ${prefix} grant ALL ${object} by ${actorIdentity(group.records[0].actor)}`,
+      seqs: group.records.map((record) => record.seq),
+    });
+  }
   return findings;
+}
+
+/** Returns the privileges that ALL means for an object kind of a grant address; none for unknown kinds. */
+function allPrivileges(kind: string): readonly string[] {
+  const kinds: readonly string[] = ['database', 'schema', 'table', 'column', 'sequence', 'function', 'tables', 'sequences', 'functions', 'types', 'schemas'];
+  return kinds.includes(kind) ? privilegesFor(kind as PrivilegeObjectKind) : [];
 }
 
 function massRevokes(period: LedgerRecord[], threshold: number): Finding[] {
@@ -181,7 +228,7 @@ function repeatedFailures(period: LedgerRecord[], threshold: number, windowMs: n
 }
 
 function vaultReadBursts(period: LedgerRecord[], threshold: number, windowMs: number): Finding[] {
-  const reads = period.filter((record) => record.kind === 'vault.read');
+  const reads = period.filter(isEntryRead);
   return clustersByActor(reads, threshold, windowMs).map((group) => {
     const entries = new Set(group.map((record) => record.target ?? String(record.details.entry)));
     return {

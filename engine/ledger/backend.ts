@@ -15,6 +15,9 @@ export interface LedgerBackend {
   /** Bytes after the last complete line, left by an interrupted write, if any. */
   tornTail(): Promise<Buffer | undefined>;
 
+  /** Tells whether the ledger's file or table exists; reading never creates it. */
+  exists(): Promise<boolean>;
+
   close(): Promise<void>;
 }
 
@@ -32,8 +35,14 @@ export interface BackendWriter {
   /** Appends lines durably (fsync or commit) before returning. */
   append(lines: Buffer[]): Promise<void>;
 
+  /** Bytes after the last complete line, left by an interrupted write, if any. */
+  tornTail(): Promise<Buffer | undefined>;
+
   /** Cuts an incomplete last line; returns what was removed. */
   removeTornTail(): Promise<Buffer | undefined>;
+
+  /** Ends the bytes after the last complete line with a newline, making them a complete line. */
+  terminateTornTail(): Promise<void>;
 
   /** Deletes every record with seq below `seq` (retention). A marker must already be appended. */
   deleteBefore(seq: number): Promise<number>;

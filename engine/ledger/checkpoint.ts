@@ -81,6 +81,24 @@ export function verifierFromRaw(name: string, publicRaw: Buffer): VerifierKey {
 }
 
 /**
+ * Reads a verifier key from a PEM public key, such as the `<key>.pub` file beside the signing key.
+ * aishell names every key after its public key, so the name is derived the same way.
+ */
+export function verifierFromPem(pem: string): VerifierKey {
+  if (!pem.includes('-----BEGIN PUBLIC KEY-----')) {
+    throw new LedgerError('LEDGER_KEY', 'expected a PEM public key (-----BEGIN PUBLIC KEY-----)');
+  }
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(pem);
+  } catch (error) {
+    throw new LedgerError('LEDGER_KEY', 'invalid PEM public key', { cause: error });
+  }
+  const raw = rawPublicKey(publicKey);
+  return verifierFromRaw(defaultKeyName(raw), raw);
+}
+
+/**
  * Formats a verifier key in the C2SP signed-note form `<name>+<hex key id>+<base64(0x01 || key)>`,
  * which other note verifiers accept as is.
  */

@@ -3,11 +3,20 @@ import type { Finding } from './anomalies.js';
 import type { LedgerSummary } from './summary.js';
 import type { LedgerRecord } from './types.js';
 import type { VerifyReport } from './verify.js';
+import { escapeControls } from './escape-text.js';
 
-/** Formats a record as one line: seq, time, kind, outcome, actor and the changed object. */
+/**
+ * Joins output lines with every control and bidirectional formatting character escaped, because
+ * record fields come from CI variables, addresses and vault names that anyone may have set.
+ */
+function printable(lines: string[]): string {
+  return `${lines.map(escapeControls).join('\n')}\n`;
+}
+
+/** Formats a record as one line (no newline, controls escaped): seq, time, kind, outcome, actor and the changed object. */
 export function renderRecordLine(record: LedgerRecord): string {
   const changed = record.address ?? record.target ?? '';
-  return [
+  const line = [
     `#${record.seq}`.padStart(7),
     record.time,
     record.kind.padEnd(17),
@@ -15,6 +24,7 @@ export function renderRecordLine(record: LedgerRecord): string {
     describeActor(record.actor),
     changed ? ` ${changed}` : '',
   ].join(' ');
+  return escapeControls(line);
 }
 
 /** Formats every field of one record, with details as indented JSON. */
@@ -39,9 +49,10 @@ export function renderRecordFull(record: LedgerRecord): string {
     ...(record.outcome ? [`outcome   ${record.outcome}`] : []),
     ...(record.masked ? [`masked    ${record.masked.join(', ')}`] : []),
     `prev      ${record.prev}`,
-    `details   ${JSON.stringify(record.details, null, 2).replace(/\n/g, '\n          ')}`,
   ];
-  return `${lines.join('\n')}\n`;
+  // JSON.stringify writes a newline inside a string as \n, so the raw newlines here are layout.
+  const details = JSON.stringify(record.details, null, 2).split('\n').map(escapeControls).join('\n          ');
+  return `${printable(lines)}details   ${details}\n`;
 }
 
 export function renderVerify(report: VerifyReport): string {
@@ -71,7 +82,7 @@ export function renderVerify(report: VerifyReport): string {
   for (const warning of report.warnings) {
     lines.push(`warning: ${warning}`);
   }
-  return `${lines.join('\n')}\n`;
+  return printable(lines);
 }
 
 function table(title: string, counts: Record<string, number>, limit = 10): string[] {
@@ -94,11 +105,11 @@ export function renderSummary(summary: LedgerSummary): string {
       (summary.applies.failedSeqs.length > 0 ? ` (failed: ${summary.applies.failedSeqs.map((seq) => `#${seq}`).join(' ')})` : ''),
     `drift found ${summary.drift.found}`,
     ...table('drift by target', summary.drift.byTarget),
-    `vault       ${summary.vault.reads} reads, ${summary.vault.writes} writes`,
+    `vault       ${summary.vault.reads} entry reads, ${summary.vault.writes} writes, ${summary.vault.unlocks} unlocks, ${summary.vault.failedUnlocks} failed unlocks`,
     ...table('vault reads by entry', summary.vault.readsByEntry),
     ...table('vault reads by actor', summary.vault.readsByActor),
   ];
-  return `${lines.join('\n')}\n`;
+  return printable(lines);
 }
 
 export function renderAnomalies(findings: Finding[], records: Map<number, LedgerRecord>): string {
@@ -119,5 +130,5 @@ export function renderAnomalies(findings: Finding[], records: Map<number, Ledger
       lines.push(`  (${finding.seqs.length - shown.length} more records: aishell audit show SEQ)`);
     }
   }
-  return `${lines.join('\n')}\n`;
+  return printable(lines);
 }

@@ -1,19 +1,22 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import type { CommandIo } from '../cli/io.js';
+import type { CheckpointStore } from './anchors.js';
 import { findAnomalies } from './anomalies.js';
+import { formatVerifierKey, parseVerifierKey, verifierFromPem } from './checkpoint.js';
 import { LedgerError } from './errors.js';
+import { escapeControls } from './escape-text.js';
 import { csvHeader, csvRow } from './export.js';
+import { OutputSink } from './output-sink.js';
 import { matchesFilter, parseDuration, parseTime } from './filter.js';
 import type { Ledger } from './ledger.js';
 import { openLedger } from './open.js';
 import { renderAnomalies, renderRecordLine, renderRecordFull, renderSummary, renderVerify } from './cli-format.js';
 import { summarize } from './summary.js';
 import type { LedgerRecord, RecordFilter } from './types.js';
+import { openVaultCheckpointStore } from './vault-store.js';
 
 const HELP = `aishell audit: read and verify the tamper-evident audit ledger
 
@@ -21,20 +24,23 @@ Usage:
   aishell audit log [FILTERS]            list records, oldest first
   aishell audit search TEXT [FILTERS]    list records whose JSON contains TEXT (any case)
   aishell audit show SEQ                 print one record in full
-  aishell audit export [--format json|csv] [--out FILE] [FILTERS]
+  aishell audit export [--format json|csv] [--out FILE [--force]] [FILTERS]
   aishell audit summary [--period 30d]   events by actor, operation and target; failed applies,
                                          drift found, vault reads
   aishell audit anomalies [--period 30d] [--work-hours 7-20] [--time-zone ZONE]
                                          applies outside working hours, new actors, superuser
                                          or ALL grants, mass revokes, repeated failures, bursts
                                          of vault reads, each with its records
-  aishell audit verify [--checkpoint FILE]... [--trusted-key KEY]...
-                                         prove the ledger is intact and extends every kept head
+  aishell audit verify [--checkpoint FILE]... [--trusted-key KEY]... [--allow-empty]
+                                         prove the ledger is intact and extends every kept head:
+                                         the anchor file's, the vault's and each FILE's
   aishell audit checkpoint               sign the current head, store it in the anchor file and
                                          print it, to keep elsewhere (a CI artifact, a commit)
   aishell audit prove SEQ [--size N]     print an RFC 6962 inclusion proof of record SEQ
   aishell audit consistency OLD [NEW]    print an RFC 6962 consistency proof between tree sizes
-  aishell audit prune --retention-days N remove older records, leaving a signed marker
+  aishell audit prune --retention-days N [--force]
+                                         remove records older than N days (at least 90 without
+                                         --force), leaving a signed marker
   aishell audit repair                   remove an incomplete last line left by a crash
   aishell audit public-key               print the key that verifies checkpoints
 
@@ -44,12 +50,17 @@ Ledger location:
   --ledger-schema NAME   schema of the PostgreSQL ledger (default aishell_ledger)
   --key PATH             signing key file (default $AISHELL_LEDGER_KEY, else <ledger>.key)
   --anchor PATH          anchor file (default $AISHELL_LEDGER_ANCHOR, else ~/.aishell/ledger.anchor)
+  --vault-path PATH      vault whose kept checkpoint verify, checkpoint, prune and repair also use
+                         (default $AISHELL_VAULT_PATH, vault.path of ./security.yaml, else
+                         ~/.aishell/vault); opened only with AISHELL_VAULT_SESSION,
+                         AISHELL_VAULT_PASSWORD or a KMS or PKCS#11 key slot, never a prompt
 
 Filters:
   --target GLOB          target, such as prod/app or 'prod/*'
   --actor NAME           OS user, user@host, CI pipeline or the account that triggered it
   --kind GLOB            record kind, such as apply (apply.*), vault.read or 'plan.*'
-  --operation OP         details.operation, such as grant or revoke
+  --operation OP         change kind of an apply record (grant, revoke, create_role, alter_role)
+                         or vault operation (read, write, unlock)
   --outcome OUTCOME      ok, failed, rolled-back, found
   --since TIME           a duration back from now (24h, 30d) or an ISO 8601 time
   --until TIME           same forms as --since
@@ -57,6 +68,13 @@ Filters:
 
 Output:
   --format text|json     text for people (default), json for tools; export also takes csv
+  --out FILE             export: write to FILE, which must not exist unless --force is given
+
+Verify:
+  --checkpoint FILE      a signed note (aishell audit checkpoint) or anchor file kept elsewhere
+  --trusted-key KEY      the only key allowed to sign: a verifier key (name+id+base64), or a file
+                         with one or with a PEM public key such as <key>.pub
+  --allow-empty          accept a ledger that does not exist or has no records
 
 Exit codes: 0 success, 1 error or a ledger that failed verification.
 `;
@@ -84,6 +102,9 @@ const OPTIONS = {
   'trusted-key': { type: 'string', multiple: true },
   size: { type: 'string' },
   'retention-days': { type: 'string' },
+  'vault-path': { type: 'string' },
+  'allow-empty': { type: 'boolean' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -96,7 +117,18 @@ interface Context {
   ledger: Ledger;
   json: boolean;
   now: Date;
+  /** The vault when it could not be used: absent, or not openable without a prompt. */
+  skippedStores: { source: string; reason: string }[];
 }
+
+/** Commands that check or write checkpoints, and so also use the head kept in the vault. */
+const VAULT_COMMANDS = new Set(['verify', 'checkpoint', 'prune', 'repair']);
+
+/**
+ * Below this retention `audit prune` needs --force. PCI DSS 4.0 requirement 10.5.1 keeps the
+ * latest three months of audit logs immediately available.
+ */
+const MIN_RETENTION_DAYS = 90;
 
 type Subcommand = (context: Context) => Promise<number>;
 
@@ -146,7 +178,23 @@ export async function runAuditCommand(args: string[], io: CommandIo): Promise<nu
   }
 
   let ledger: Ledger | undefined;
+  let lockVault: (() => void) | undefined;
   try {
+    const checkpointStores: CheckpointStore[] = [];
+    const skippedStores: { source: string; reason: string }[] = [];
+    if (VAULT_COMMANDS.has(name)) {
+      const vault = await openVaultCheckpointStore({ vaultPath: parsed.values['vault-path'], env: io.env, cwd: io.cwd });
+      if ('store' in vault) {
+        checkpointStores.push(vault.store);
+        lockVault = vault.lock;
+      } else {
+        skippedStores.push(vault.skipped);
+        if (vault.exists && name !== 'verify') {
+          io.stderr.write(`${escapeControls(`warning: ${vault.skipped.source} not used: ${vault.skipped.reason}`)}\n`);
+        }
+      }
+    }
+
     ledger = await openLedger({
       path: parsed.values.ledger,
       url: parsed.values['ledger-url'],
@@ -155,14 +203,17 @@ export async function runAuditCommand(args: string[], io: CommandIo): Promise<nu
       anchorPath: parsed.values.anchor,
       env: io.env,
       cwd: io.cwd,
+      checkpointStores,
     });
-    return await subcommand({ io, values: parsed.values, positionals, ledger, json: format === 'json', now: new Date() });
+    const context = { io, values: parsed.values, positionals, ledger, json: format === 'json', now: new Date(), skippedStores };
+    return await subcommand(context);
   } catch (error) {
     const fix = error instanceof LedgerError && error.code === 'LEDGER_CONFIG' ? '\n  fix: run aishell audit --help' : '';
-    io.stderr.write(`error: ${(error as Error).message}${fix}\n`);
+    io.stderr.write(`${escapeControls(`error: ${(error as Error).message}`)}${fix}\n`);
     return 1;
   } finally {
-    await ledger?.close().catch((error: Error) => io.stderr.write(`error: ${error.message}\n`));
+    await ledger?.close().catch((error: Error) => io.stderr.write(`${escapeControls(`error: ${error.message}`)}\n`));
+    lockVault?.();
   }
 }
 
@@ -228,46 +279,64 @@ async function runShow(context: Context): Promise<number> {
 
 /**
  * Writes the export record by record, so memory stays bounded whatever the ledger size. Only
- * `--limit` keeps its window of N records in memory.
+ * `--limit` keeps its window of N records in memory. When stdout is a pipe whose reader has
+ * gone (`aishell audit export | head`), the export stops quietly with exit code 0.
  */
 async function runExport(context: Context): Promise<number> {
   const filter = filterFrom(context);
   const csv = context.values.format === 'csv';
-  const out = context.values.out ? createWriteStream(resolve(context.io.cwd, context.values.out), { mode: 0o600 }) : undefined;
-  const write = async (text: string) => {
-    if (!out) {
-      context.io.stdout.write(text);
-    } else if (!out.write(text)) {
-      await once(out, 'drain');
-    }
-  };
+  const outPath = context.values.out === undefined ? undefined : resolve(context.io.cwd, context.values.out);
+  const file = outPath === undefined ? undefined : await openExportFile(outPath, context.values.force === true);
+  const sink = new OutputSink(file ? file.createWriteStream() : context.io.stdout);
 
-  const records: AsyncIterable<LedgerRecord> | LedgerRecord[] =
-    filter.limit === undefined ? matching(context.ledger.records(), filter) : await context.ledger.read(filter);
+  try {
+    const records: AsyncIterable<LedgerRecord> | LedgerRecord[] =
+      filter.limit === undefined ? matching(context.ledger.records(), filter) : await context.ledger.read(filter);
 
-  let count = 0;
-  if (csv) {
-    await write(csvHeader());
-    for await (const record of records) {
-      await write(csvRow(record));
-      count += 1;
+    let count = 0;
+    if (csv) {
+      await sink.write(csvHeader());
+      for await (const record of records) {
+        if (sink.readerGone) {
+          return 0;
+        }
+        await sink.write(csvRow(record));
+        count += 1;
+      }
+    } else {
+      await sink.write(`{\n  "ledger": ${JSON.stringify(context.ledger.location)},\n  "exported": "${context.now.toISOString()}",\n  "records": [`);
+      for await (const record of records) {
+        if (sink.readerGone) {
+          return 0;
+        }
+        await sink.write(`${count === 0 ? '' : ','}\n    ${JSON.stringify(record)}`);
+        count += 1;
+      }
+      const latest = await context.ledger.latestCheckpoint();
+      const checkpoint = latest ? { seq: latest.seq, size: latest.checkpoint.size, note: latest.checkpoint.note } : null;
+      await sink.write(`${count === 0 ? '' : '\n  '}],\n  "checkpoint": ${JSON.stringify(checkpoint)}\n}\n`);
     }
-  } else {
-    await write(`{\n  "ledger": ${JSON.stringify(context.ledger.location)},\n  "exported": "${context.now.toISOString()}",\n  "records": [`);
-    for await (const record of records) {
-      await write(`${count === 0 ? '' : ','}\n    ${JSON.stringify(record)}`);
-      count += 1;
+
+    if (file) {
+      await sink.end();
+      context.io.stderr.write(`${escapeControls(`exported ${count} records to ${context.values.out}`)}\n`);
     }
-    const latest = await context.ledger.latestCheckpoint();
-    const checkpoint = latest ? { seq: latest.seq, size: latest.checkpoint.size, note: latest.checkpoint.note } : null;
-    await write(`${count === 0 ? '' : '\n  '}],\n  "checkpoint": ${JSON.stringify(checkpoint)}\n}\n`);
+    return 0;
+  } finally {
+    await file?.close().catch(() => undefined);
   }
+}
 
-  if (out) {
-    await new Promise<void>((resolvePromise, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolvePromise())));
-    context.io.stderr.write(`exported ${count} records to ${context.values.out}\n`);
+/** Creates the export file with mode 0600. An existing file is replaced only with --force. */
+async function openExportFile(path: string, force: boolean) {
+  try {
+    return await open(path, force ? 'w' : 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new LedgerError('LEDGER_CONFIG', `${path} already exists; choose another --out file or pass --force to overwrite it`);
+    }
+    throw error;
   }
-  return 0;
 }
 
 async function* matching(records: AsyncIterable<LedgerRecord>, filter: RecordFilter): AsyncIterable<LedgerRecord> {
@@ -322,13 +391,44 @@ async function runVerify(context: Context): Promise<number> {
   }
   const trustedKeys = [];
   for (const key of context.values['trusted-key'] ?? []) {
-    // A key can be given inline (name+id+base64) or as a file holding that line.
-    trustedKeys.push(key.includes('+') ? key : (await readFile(resolve(context.io.cwd, key), 'utf8')).trim());
+    trustedKeys.push(await readTrustedKey(key, context.io.cwd));
   }
 
-  const report = await context.ledger.verify({ checkpoints, trustedKeys });
+  const report = await context.ledger.verify({
+    checkpoints,
+    trustedKeys,
+    skippedStores: context.skippedStores,
+    allowEmpty: context.values['allow-empty'] === true,
+  });
   context.io.stdout.write(context.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
   return report.ok ? 0 : 1;
+}
+
+/**
+ * Reads a --trusted-key value: a verifier key given inline, or a file containing a verifier key or
+ * a PEM public key (the `<key>.pub` file that is written beside the signing key).
+ */
+async function readTrustedKey(value: string, cwd: string): Promise<string> {
+  try {
+    return formatVerifierKey(parseVerifierKey(value));
+  } catch {
+    // Not an inline verifier key: read it as a file.
+  }
+
+  let text: string;
+  try {
+    text = (await readFile(resolve(cwd, value), 'utf8')).trim();
+  } catch (error) {
+    throw new LedgerError(
+      'LEDGER_CONFIG',
+      `invalid --trusted-key "${value}": not a verifier key (name+id+base64) and not a readable file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  try {
+    return formatVerifierKey(text.startsWith('-----BEGIN') ? verifierFromPem(text) : parseVerifierKey(text));
+  } catch (error) {
+    throw new LedgerError('LEDGER_CONFIG', `invalid --trusted-key file ${value}: ${(error as Error).message}`);
+  }
 }
 
 async function runCheckpoint(context: Context): Promise<number> {
@@ -353,11 +453,11 @@ async function runCheckpoint(context: Context): Promise<number> {
     // The note alone goes to stdout, so `aishell audit checkpoint > head.txt` keeps exactly it.
     context.io.stdout.write(result.checkpoint.note);
     for (const store of result.stored) {
-      context.io.stderr.write(`stored in ${store}\n`);
+      context.io.stderr.write(`${escapeControls(`stored in ${store}`)}\n`);
     }
   }
   for (const failure of result.failed) {
-    context.io.stderr.write(`error: failed to store the checkpoint in ${failure.store}: ${failure.error}\n`);
+    context.io.stderr.write(`${escapeControls(`error: failed to store the checkpoint in ${failure.store}: ${failure.error}`)}\n`);
   }
   return result.failed.length > 0 ? 1 : 0;
 }
@@ -397,7 +497,15 @@ async function runPrune(context: Context): Promise<number> {
   if (days === undefined) {
     throw new LedgerError('LEDGER_CONFIG', 'audit prune needs --retention-days N (records older than N days are removed)');
   }
-  const before = new Date(context.now.getTime() - parseCount(days, '--retention-days') * 86_400_000);
+  const retention = parseCount(days, '--retention-days');
+  if (retention < MIN_RETENTION_DAYS && context.values.force !== true) {
+    throw new LedgerError(
+      'LEDGER_CONFIG',
+      `--retention-days ${retention} would remove records younger than ${MIN_RETENTION_DAYS} days` +
+        `${retention === 0 ? ', that is every record' : ''}; pass --force to prune them anyway`,
+    );
+  }
+  const before = new Date(context.now.getTime() - retention * 86_400_000);
   const result = await context.ledger.prune(before);
   if (context.json) {
     context.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -414,7 +522,13 @@ async function runRepair(context: Context): Promise<number> {
   if (context.json) {
     context.io.stdout.write(`${JSON.stringify(result ?? { removedBytes: 0 }, null, 2)}\n`);
   } else {
-    context.io.stdout.write(result ? `removed an incomplete last line of ${result.removedBytes} bytes\n` : 'the ledger ends with a complete line; nothing to repair\n');
+    const message =
+      result === undefined
+        ? 'the ledger ends with a complete line; nothing to repair'
+        : result.restoredNewline !== undefined
+          ? `added the newline missing after record seq ${result.restoredNewline}`
+          : `removed an incomplete last line of ${result.removedBytes} bytes`;
+    context.io.stdout.write(`${message}\n`);
   }
   return 0;
 }

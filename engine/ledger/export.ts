@@ -49,11 +49,15 @@ export function csvHeader(): string {
   return `${CSV_COLUMNS.join(',')}\r\n`;
 }
 
+// A cell that a spreadsheet would run as a formula: one starting with = + - @ (or their
+// full-width forms), also after leading whitespace, or starting with a tab or carriage return.
+const FORMULA = /^(\s*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r])/;
+
 /**
- * Quotes a cell and defuses spreadsheet formulas: a cell starting with = + - @ tab or CR is
- * prefixed with a single quote, as OWASP recommends against CSV injection.
+ * Quotes a cell and defuses spreadsheet formulas by prefixing a single quote, as OWASP
+ * recommends against CSV injection.
  */
 export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const safe = FORMULA.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) || safe !== value ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

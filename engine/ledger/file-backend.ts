@@ -106,26 +106,46 @@ export class FileBackend implements LedgerBackend {
     }
   }
 
+  async exists(): Promise<boolean> {
+    try {
+      await stat(this.path);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return false;
+      }
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     // Every operation opens and closes its own file handle.
   }
 }
 
 class FileWriter implements BackendWriter {
-  /** The last line as read by removeTornTail, so that an append reads the tail only once. */
-  private cachedLast: { line: Buffer | undefined } | undefined;
+  /** The last complete line and the bytes after it, read once per append. */
+  private cachedTail: { line: Buffer | undefined; torn: Buffer | undefined } | undefined;
 
   constructor(
     private readonly path: string,
     private readonly handle: FileHandle,
   ) {}
 
-  async lastLine(): Promise<Buffer | undefined> {
-    if (this.cachedLast) {
-      return this.cachedLast.line;
+  private async tail(): Promise<{ line: Buffer | undefined; torn: Buffer | undefined }> {
+    if (!this.cachedTail) {
+      const tail = await readTail(this.handle, 1);
+      this.cachedTail = { line: tail.lines[tail.lines.length - 1], torn: tail.torn };
     }
-    const tail = await readTail(this.handle, 1);
-    return tail.lines[tail.lines.length - 1];
+    return this.cachedTail;
+  }
+
+  async lastLine(): Promise<Buffer | undefined> {
+    return (await this.tail()).line;
+  }
+
+  async tornTail(): Promise<Buffer | undefined> {
+    return (await this.tail()).torn;
   }
 
   async linesSinceLast(kind: string): Promise<Buffer[]> {
@@ -140,26 +160,39 @@ class FileWriter implements BackendWriter {
       return;
     }
     const data = Buffer.concat(lines.flatMap((line) => [line, Buffer.from([NEWLINE])]));
-    // The file is opened with O_APPEND, so the write lands at the end even if the tail was cut.
-    this.cachedLast = undefined;
+    this.cachedTail = undefined;
+    await this.write(data);
+  }
+
+  async removeTornTail(): Promise<Buffer | undefined> {
+    const { line, torn } = await this.tail();
+    if (!torn) {
+      return undefined;
+    }
+    const size = (await this.handle.stat()).size;
+    await this.handle.truncate(size - torn.length);
+    await this.handle.datasync();
+    this.cachedTail = { line, torn: undefined };
+    return torn;
+  }
+
+  async terminateTornTail(): Promise<void> {
+    const { torn } = await this.tail();
+    if (!torn) {
+      return;
+    }
+    await this.write(Buffer.from([NEWLINE]));
+    this.cachedTail = { line: torn, torn: undefined };
+  }
+
+  /** Writes at the end of the file: it is opened with O_APPEND, so even after a truncate. */
+  private async write(data: Buffer): Promise<void> {
     let written = 0;
     while (written < data.length) {
       const { bytesWritten } = await this.handle.write(data, written, data.length - written);
       written += bytesWritten;
     }
     await this.handle.datasync();
-  }
-
-  async removeTornTail(): Promise<Buffer | undefined> {
-    const tail = await readTail(this.handle, 1);
-    if (!tail.torn) {
-      this.cachedLast = { line: tail.lines[tail.lines.length - 1] };
-      return undefined;
-    }
-    const size = (await this.handle.stat()).size;
-    await this.handle.truncate(size - tail.torn.length);
-    await this.handle.datasync();
-    return tail.torn;
   }
 
   async deleteBefore(seq: number): Promise<number> {

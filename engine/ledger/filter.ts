@@ -42,13 +42,38 @@ export function matchesPattern(pattern: string, text: string | undefined): boole
   return new RegExp(`^${source}$`, 'i').test(text);
 }
 
-/** The operation of a record: `details.operation` when set, otherwise the last word of its kind. */
+/**
+ * Returns the operation of a record, which `--operation` and the summary use. Apply records store the
+ * change kind in `details.change` (`grant`, `create_role`). Vault records store the vault
+ * operation in `details.operation` (`read`, `unlock`). Other records fall back to the last word
+ * of their kind (`drift`, `summary`).
+ */
 export function operationOf(record: LedgerRecord): string {
-  const operation = record.details.operation;
-  if (typeof operation === 'string' && operation !== '') {
-    return operation;
+  for (const field of ['change', 'operation']) {
+    const value = record.details[field];
+    if (typeof value === 'string' && value !== '') {
+      return value;
+    }
   }
   return record.kind.slice(record.kind.lastIndexOf('.') + 1);
+}
+
+/** Vault operations recorded as `vault.read` that do not read an entry's value. */
+const NON_ENTRY_READS = new Set(['unlock', 'unlock-failed', 'list', 'backup']);
+
+/**
+ * Tells whether a `vault.read` record is a read of one entry's value. Unlocks, listings and
+ * backups are recorded as reads too, with target `vault` or an operation that names them.
+ */
+export function isEntryRead(record: LedgerRecord): boolean {
+  if (record.kind !== 'vault.read') {
+    return false;
+  }
+  const operation = record.details.operation;
+  if (typeof operation === 'string' && NON_ENTRY_READS.has(operation)) {
+    return false;
+  }
+  return (record.target?.startsWith('vault:') ?? false) || typeof record.details.entry === 'string';
 }
 
 export function matchesFilter(record: LedgerRecord, filter: RecordFilter): boolean {

@@ -7,6 +7,7 @@ export {
   type ConsistencyResult,
   type InclusionResult,
   type PruneResult,
+  type RepairResult,
   type VerifyOptions,
 } from './ledger.js';
 export type { VerifyProblem, VerifyReport, AnchorResult } from './verify.js';

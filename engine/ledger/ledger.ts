@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 
-import type { AnchoredHead, CheckpointStore } from './anchors.js';
+import { signedState, type AnchoredHead, type CheckpointStore } from './anchors.js';
 import { kindOf, type BackendWriter, type LedgerBackend } from './backend.js';
 import {
+  findValidSigner,
   formatVerifierKey,
   parseCheckpoint,
   parseVerifierKey,
@@ -13,7 +14,7 @@ import {
 import { LedgerError } from './errors.js';
 import type { KeyStore } from './keys.js';
 import { CompactRange, MerkleTree, leafHash, verifyConsistency, verifyInclusion } from './merkle.js';
-import { GENESIS_PREV, buildRecord, readLine } from './records.js';
+import { GENESIS_PREV, buildRecord, completeNextRecord, readLine } from './records.js';
 import { matchesFilter } from './filter.js';
 import type { Actor, JsonObject, LedgerRecord, LedgerRecordInput, RecordFilter } from './types.js';
 import { verifyLedger, type ExternalHead, type VerifyReport } from './verify.js';
@@ -48,6 +49,10 @@ export interface VerifyOptions {
   trustedKeys?: string[];
   /** Also check the heads in the configured anchor stores (default true). */
   useStores?: boolean;
+  /** Stores that could not be opened, such as a locked vault, listed as skipped with the reason. */
+  skippedStores?: { source: string; reason: string }[];
+  /** Accept a ledger that does not exist or has no records (default: a problem). */
+  allowEmpty?: boolean;
 }
 
 export interface PruneResult {
@@ -128,17 +133,9 @@ export class Ledger {
     const records: LedgerRecordInput[] = [];
     const internalFlags: boolean[] = [];
 
-    const torn = await writer.removeTornTail();
-    if (torn) {
-      records.push({
-        kind: 'ledger.repair',
-        details: {
-          reason: 'removed an incomplete last line left by an interrupted write',
-          removedBytes: torn.length,
-          removedSha256: createHash('sha256').update(torn).digest('hex'),
-        },
-        outcome: 'ok',
-      });
+    const repair = await repairTornTail(writer);
+    if (repair) {
+      records.push(repair.record);
       internalFlags.push(true);
     }
 
@@ -212,9 +209,9 @@ export class Ledger {
   }
 
   private async checkpointLocked(writer: BackendWriter): Promise<SealedHead | undefined> {
-    const torn = await writer.removeTornTail();
-    if (torn) {
-      await this.appendRepair(writer, torn);
+    const repair = await repairTornTail(writer);
+    if (repair) {
+      await this.appendLocked(writer, [repair.record], true);
     }
 
     const lines = await writer.linesSinceLast('ledger.checkpoint');
@@ -254,36 +251,23 @@ export class Ledger {
     return { checkpoint, seq: record.seq, line, reused: false };
   }
 
-  private async appendRepair(writer: BackendWriter, torn: Buffer): Promise<void> {
-    await this.appendLocked(
-      writer,
-      [
-        {
-          kind: 'ledger.repair',
-          details: {
-            reason: 'removed an incomplete last line left by an interrupted write',
-            removedBytes: torn.length,
-            removedSha256: createHash('sha256').update(torn).digest('hex'),
-          },
-          outcome: 'ok',
-        },
-      ],
-      true,
-    );
-  }
-
   private async anchoredSizes(): Promise<Set<number>> {
     const sizes = new Set<number>();
     for (const store of this.parts.checkpointStores) {
       const head = await store.load(this.location).catch(() => undefined);
-      if (head) {
-        sizes.add(head.size);
+      const signed = head ? signedState(head) : undefined;
+      if (signed) {
+        sizes.add(signed.size);
       }
     }
     return sizes;
   }
 
-  /** Throws when a store contains a head that the ledger, as it is now, does not extend. */
+  /**
+   * Throws when a store contains a head that the ledger, as it is now, does not extend. Only the
+   * signed note of a stored head counts, with a signature by a key this ledger registered: the
+   * plain fields beside it are unsigned, and `audit verify` ignores them too.
+   */
   private async checkAnchors(state: TailState, size: number, root: Buffer): Promise<void> {
     for (const store of this.parts.checkpointStores) {
       let head: AnchoredHead | undefined;
@@ -296,25 +280,42 @@ export class Ledger {
       if (!head) {
         continue;
       }
-      if (head.origin !== state.origin) {
+
+      let note: Checkpoint;
+      try {
+        note = parseCheckpoint(head.note);
+      } catch (error) {
+        throw new LedgerError(
+          'LEDGER_CHECKPOINT',
+          `${store.description} contains an invalid checkpoint for ${this.location}: ${(error as Error).message}. Run aishell audit verify; no checkpoint was written`,
+        );
+      }
+      if (note.origin !== state.origin) {
         throw new LedgerError(
           'LEDGER_ROLLED_BACK',
-          `${store.description} contains a checkpoint of ledger ${head.origin}, but ${this.location} is ledger ${state.origin}: ` +
+          `${store.description} contains a checkpoint of ledger ${note.origin}, but ${this.location} is ledger ${state.origin}: ` +
             `the ledger was replaced. Run aishell audit verify; if the replacement was deliberate, remove the entry for ${this.location} from the store`,
         );
       }
-      if (head.size > size) {
+      if (!findValidSigner(note, state.signers.map(parseVerifierKey))) {
+        throw new LedgerError(
+          'LEDGER_CHECKPOINT',
+          `${store.description} contains a checkpoint for ${this.location} that no key registered in the ledger signed: ` +
+            'the store or the ledger was altered. Run aishell audit verify; no checkpoint was written',
+        );
+      }
+      if (note.size > size) {
         throw new LedgerError(
           'LEDGER_ROLLED_BACK',
-          `${store.description} contains a signed checkpoint of size ${head.size}, but ${this.location} has only ${size} records: ` +
+          `${store.description} contains a signed checkpoint of size ${note.size}, but ${this.location} has only ${size} records: ` +
             'the ledger was truncated or replaced by an older copy. Run aishell audit verify; no checkpoint was written',
         );
       }
-      const known = head.size === size ? root : state.roots.get(head.size);
-      if (known && known.toString('base64') !== head.root) {
+      const known = note.size === size ? root : state.roots.get(note.size);
+      if (known && !known.equals(note.root)) {
         throw new LedgerError(
           'LEDGER_ROLLED_BACK',
-          `${this.location} does not extend the checkpoint of size ${head.size} in ${store.description}: ` +
+          `${this.location} does not extend the checkpoint of size ${note.size} in ${store.description}: ` +
             'the ledger was rewritten or replaced by another copy. Run aishell audit verify; no checkpoint was written',
         );
       }
@@ -373,17 +374,20 @@ export class Ledger {
       for (const store of this.parts.checkpointStores) {
         try {
           const head = await store.load(this.location);
-          if (head) {
-            externalHeads.push({ source: store.description, head });
-          }
+          // A store without a head is listed too, so the report names every store it consulted.
+          externalHeads.push(head ? { source: store.description, head } : { source: store.description, error: `no checkpoint of ${this.location}` });
         } catch (error) {
           externalHeads.push({ source: store.description, error: (error as Error).message });
         }
       }
     }
 
+    for (const skipped of options.skippedStores ?? []) {
+      externalHeads.push({ source: skipped.source, error: skipped.reason });
+    }
+
     const trustedKeys = options.trustedKeys?.map(parseVerifierKey);
-    return verifyLedger(this.parts.backend, { externalHeads, trustedKeys });
+    return verifyLedger(this.parts.backend, { externalHeads, trustedKeys, allowEmpty: options.allowEmpty });
   }
 
   /** Reads the ledger's origin line from its first record or retention marker. */
@@ -456,23 +460,26 @@ export class Ledger {
   }
 
   private async tree(): Promise<MerkleTree> {
-    const { report, tree } = await this.verifyWithTree({ useStores: false });
+    const { report, tree } = await this.verifyWithTree({ useStores: false, allowEmpty: true });
     if (!tree) {
       throw new LedgerError('LEDGER_CORRUPT', `cannot build the Merkle tree of ${this.location}: ${report.problems[0]?.message ?? 'unknown error'}`);
     }
     return tree;
   }
 
-  /** Removes an incomplete last line left by a crash and records the repair. */
-  async repair(): Promise<{ removedBytes: number } | undefined> {
+  /**
+   * Repairs the end of the ledger after a crash and records the repair: an incomplete last line
+   * is removed, and a complete record that only lacks its newline gets the newline back.
+   */
+  async repair(): Promise<RepairResult | undefined> {
     return this.parts.backend.exclusive(async (writer) => {
-      const torn = await writer.removeTornTail();
-      if (!torn) {
+      const repair = await repairTornTail(writer);
+      if (!repair) {
         return undefined;
       }
-      await this.appendRepair(writer, torn);
+      await this.appendLocked(writer, [repair.record], true);
       this.appended += 1;
-      return { removedBytes: torn.length };
+      return repair.result;
     });
   }
 
@@ -491,7 +498,7 @@ export class Ledger {
 
   private async pruneLocked(writer: BackendWriter, before: Date): Promise<{ result: PruneResult; sealed?: SealedHead }> {
     {
-      const { report, tree } = await this.verifyWithTree({});
+      const { report, tree } = await this.verifyWithTree({ allowEmpty: true });
       if (!report.ok || !tree) {
         throw new LedgerError(
           'LEDGER_CORRUPT',
@@ -574,16 +581,78 @@ export class Ledger {
     return formatVerifierKey(await this.parts.keyStore.loadOrCreate());
   }
 
-  /** Writes a checkpoint if this instance appended records, then releases the backend. */
+  /**
+   * Writes a checkpoint if this instance appended records, then releases the backend. When the
+   * checkpoint fails, the records stay appended, and the error states that and carries their
+   * count in `recordsAppended`.
+   */
   async close(): Promise<void> {
     try {
       if (this.appended > 0 && this.parts.checkpointOnClose !== false) {
-        await this.checkpoint();
+        const appended = this.appended;
+        try {
+          await this.checkpoint();
+        } catch (error) {
+          const code = error instanceof LedgerError ? error.code : 'LEDGER_CHECKPOINT';
+          throw new LedgerError(
+            code,
+            `${appended} record(s) were appended to ${this.location}, but no checkpoint was signed for them: ${(error as Error).message}`,
+            { cause: error, recordsAppended: appended },
+          );
+        }
       }
     } finally {
       await this.parts.backend.close();
     }
   }
+}
+
+export interface RepairResult {
+  /** Bytes of an incomplete last line that were removed; 0 when a newline was added instead. */
+  removedBytes: number;
+  /** Seq of a complete last record whose missing newline was added. */
+  restoredNewline?: number;
+}
+
+/**
+ * Repairs the bytes after the last complete line, if any. When they parse as the record that
+ * continues the chain, only the newline was lost, so the newline is added and the record kept.
+ * Anything else is an incomplete line from an interrupted write and is cut. Returns the
+ * `ledger.repair` record to append.
+ */
+async function repairTornTail(writer: BackendWriter): Promise<{ record: LedgerRecordInput; result: RepairResult } | undefined> {
+  const torn = await writer.tornTail();
+  if (!torn) {
+    return undefined;
+  }
+
+  const last = await writer.lastLine();
+  const complete = completeNextRecord(torn, last);
+  if (complete !== undefined) {
+    await writer.terminateTornTail();
+    return {
+      record: {
+        kind: 'ledger.repair',
+        details: { reason: `added the newline missing after record seq ${complete}, which was complete`, restoredNewline: complete },
+        outcome: 'ok',
+      },
+      result: { removedBytes: 0, restoredNewline: complete },
+    };
+  }
+
+  const removed = (await writer.removeTornTail()) ?? torn;
+  return {
+    record: {
+      kind: 'ledger.repair',
+      details: {
+        reason: 'removed an incomplete last line left by an interrupted write',
+        removedBytes: removed.length,
+        removedSha256: createHash('sha256').update(removed).digest('hex'),
+      },
+      outcome: 'ok',
+    },
+    result: { removedBytes: removed.length },
+  };
 }
 
 function signerRecord(key: SigningKey, source: string): LedgerRecordInput {

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { quoteIdent } from '../../providers/postgres/quote.js';
 import type { BackendWriter, LedgerBackend } from './backend.js';
 import { LedgerError } from './errors.js';
+import { createLedgerTables, upgradeTriggers } from './postgres-schema.js';
 
 const PAGE_SIZE = 5000;
 
@@ -10,14 +11,14 @@ const PAGE_SIZE = 5000;
  * A shared ledger in PostgreSQL. Each record is one row holding the exact canonical bytes that
  * were hashed (jsonb would reorder keys). Writers serialise on a transaction-scoped advisory
  * lock around read-tail-then-insert, so seq numbers form one total order across machines.
- * Triggers reject UPDATE, TRUNCATE and any DELETE that no retention marker allows. The owner
- * or a superuser can still disable triggers; the hash chain and the anchors outside the
- * database are what detect that.
+ * The schema and table are created by the first append, never by a read. Triggers reject
+ * UPDATE, TRUNCATE and any DELETE outside the owner's pruning (see postgres-schema.ts).
  */
 export class PostgresBackend implements LedgerBackend {
   readonly location: string;
   private readonly table: string;
   private readonly lockKey: string;
+  private triggersChecked = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -35,7 +36,8 @@ export class PostgresBackend implements LedgerBackend {
     pool.on('error', () => undefined);
     const backend = new PostgresBackend(pool, url, schema);
     try {
-      await backend.setUp();
+      // Connects once, so a wrong URL or password fails here with the ledger's location.
+      await backend.exists();
     } catch (error) {
       await pool.end();
       throw new LedgerError('LEDGER_IO', `cannot open the ledger at ${backend.location}: ${(error as Error).message}`, { cause: error });
@@ -43,74 +45,8 @@ export class PostgresBackend implements LedgerBackend {
     return backend;
   }
 
-  /** Creates the schema, table and triggers once; concurrent first runs wait on the lock. */
-  private async setUp(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      const existing = await client.query('SELECT to_regclass($1) AS name', [this.table]);
-      if (existing.rows[0].name !== null) {
-        return;
-      }
-
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
-      const schema = quoteIdent(this.schema);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(`
-        CREATE TABLE IF NOT EXISTS ${this.table} (
-          seq bigint PRIMARY KEY,
-          kind text NOT NULL,
-          recorded_at timestamptz NOT NULL,
-          line bytea NOT NULL,
-          prune_before bigint
-        )`);
-      await client.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent('records_kind_seq')} ON ${this.table} (kind, seq)`);
-
-      // The functions find their table through TG_TABLE_SCHEMA, so their bodies hold no names.
-      await client.query(`
-        CREATE OR REPLACE FUNCTION ${schema}.${quoteIdent('reject_change')}() RETURNS trigger
-        LANGUAGE plpgsql AS $body$
-        DECLARE
-          allowed bigint;
-        BEGIN
-          IF TG_OP = 'DELETE' THEN
-            EXECUTE format('SELECT coalesce(max(prune_before), 0) FROM %I.%I WHERE kind = %L',
-                           TG_TABLE_SCHEMA, TG_TABLE_NAME, 'retention.prune')
-              INTO allowed;
-            IF OLD.seq < allowed THEN
-              RETURN OLD;
-            END IF;
-          END IF;
-          RAISE EXCEPTION 'the aishell ledger is append-only: % of seq % is not allowed', TG_OP, OLD.seq
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'records are removed only by aishell audit prune, which first appends a retention.prune marker';
-        END
-        $body$`);
-      await client.query(`
-        CREATE OR REPLACE FUNCTION ${schema}.${quoteIdent('reject_truncate')}() RETURNS trigger
-        LANGUAGE plpgsql AS $body$
-        BEGIN
-          RAISE EXCEPTION 'the aishell ledger is append-only: TRUNCATE is not allowed'
-            USING ERRCODE = 'insufficient_privilege';
-        END
-        $body$`);
-      await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent('records_append_only')} ON ${this.table}`);
-      await client.query(
-        `CREATE TRIGGER ${quoteIdent('records_append_only')} BEFORE UPDATE OR DELETE ON ${this.table}
-         FOR EACH ROW EXECUTE FUNCTION ${schema}.${quoteIdent('reject_change')}()`,
-      );
-      await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent('records_no_truncate')} ON ${this.table}`);
-      await client.query(
-        `CREATE TRIGGER ${quoteIdent('records_no_truncate')} BEFORE TRUNCATE ON ${this.table}
-         FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.${quoteIdent('reject_truncate')}()`,
-      );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  async exists(): Promise<boolean> {
+    return tableExists(this.pool, this.schema);
   }
 
   async exclusive<T>(task: (writer: BackendWriter) => Promise<T>): Promise<T> {
@@ -118,7 +54,13 @@ export class PostgresBackend implements LedgerBackend {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
-      const result = await task(new PostgresWriter(client, this.table));
+      const exists = await tableExists(client, this.schema);
+      if (exists && !this.triggersChecked) {
+        await upgradeTriggers(client, this.schema);
+        this.triggersChecked = true;
+      }
+
+      const result = await task(new PostgresWriter(client, this.table, exists, () => createLedgerTables(client, this.schema)));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -130,6 +72,9 @@ export class PostgresBackend implements LedgerBackend {
   }
 
   async *scan(): AsyncIterable<Buffer> {
+    if (!(await this.exists())) {
+      return;
+    }
     let after = -1;
     for (;;) {
       const page = await this.pool.query<{ seq: string; line: Buffer }>(
@@ -160,14 +105,22 @@ class PostgresWriter implements BackendWriter {
   constructor(
     private readonly client: pg.PoolClient,
     private readonly table: string,
+    private exists: boolean,
+    private readonly create: () => Promise<void>,
   ) {}
 
   async lastLine(): Promise<Buffer | undefined> {
+    if (!this.exists) {
+      return undefined;
+    }
     const result = await this.client.query<{ line: Buffer }>(`SELECT line FROM ${this.table} ORDER BY seq DESC LIMIT 1`);
     return result.rows[0]?.line;
   }
 
   async linesSinceLast(kind: string): Promise<Buffer[]> {
+    if (!this.exists) {
+      return [];
+    }
     const result = await this.client.query<{ line: Buffer }>(
       `SELECT line FROM ${this.table}
        WHERE seq >= coalesce((SELECT max(seq) FROM ${this.table} WHERE kind = $1), -1)
@@ -178,6 +131,10 @@ class PostgresWriter implements BackendWriter {
   }
 
   async append(lines: Buffer[]): Promise<void> {
+    if (!this.exists && lines.length > 0) {
+      await this.create();
+      this.exists = true;
+    }
     for (const line of lines) {
       const record = JSON.parse(line.toString('utf8')) as { seq: number; kind: string; time: string; details: { before?: unknown } };
       const pruneBefore = record.kind === 'retention.prune' && typeof record.details.before === 'number' ? record.details.before : null;
@@ -188,14 +145,48 @@ class PostgresWriter implements BackendWriter {
     }
   }
 
+  async tornTail(): Promise<Buffer | undefined> {
+    return undefined;
+  }
+
   async removeTornTail(): Promise<Buffer | undefined> {
     return undefined;
   }
 
-  async deleteBefore(seq: number): Promise<number> {
-    const result = await this.client.query(`DELETE FROM ${this.table} WHERE seq < $1`, [seq]);
-    return result.rowCount ?? 0;
+  async terminateTornTail(): Promise<void> {
+    // A row is always complete.
   }
+
+  async deleteBefore(seq: number): Promise<number> {
+    try {
+      const result = await this.client.query(`DELETE FROM ${this.table} WHERE seq < $1`, [seq]);
+      return result.rowCount ?? 0;
+    } catch (error) {
+      if ((error as { code?: string }).code === '42501') {
+        throw new LedgerError(
+          'LEDGER_IO',
+          `cannot prune ${this.table}: only the table owner, or a member of the owner role, may delete ledger records; ` +
+            'run aishell audit prune as that role. Nothing was removed or appended',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Reads pg_class with the statement's snapshot. to_regclass() reads the backend's catalog
+ * cache, which may not yet show a table that another writer created while this transaction
+ * waited for the advisory lock.
+ */
+async function tableExists(client: pg.Pool | pg.ClientBase, schema: string): Promise<boolean> {
+  const result = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = 'records' AND c.relkind IN ('r', 'p')`,
+    [schema],
+  );
+  return (result.rowCount ?? 0) > 0;
 }
 
 function redactUrl(url: string): string {

@@ -1,5 +1,6 @@
 import { canonicalJson, parseCanonicalLine } from './canonical.js';
 import { LedgerError } from './errors.js';
+import { leafHash } from './merkle.js';
 import { maskSecrets, maskSqlSecrets } from './redact.js';
 import type { Actor, JsonObject, LedgerRecord, LedgerRecordInput } from './types.js';
 
@@ -91,6 +92,23 @@ export function readLine(line: Buffer): LedgerRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Returns the seq of `bytes` when they are a valid record that directly follows `last`. */
+export function completeNextRecord(bytes: Buffer, last: Buffer | undefined): number | undefined {
+  const decoded = decodeLine(bytes);
+  if ('error' in decoded) {
+    return undefined;
+  }
+  const { record } = decoded;
+  if (!last) {
+    return record.seq === 0 && record.prev === GENESIS_PREV ? 0 : undefined;
+  }
+  const previous = readLine(last);
+  if (!previous || record.seq !== previous.seq + 1 || record.prev !== leafHash(last).toString('hex')) {
+    return undefined;
+  }
+  return record.seq;
 }
 
 function checkShape(value: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { actorIdentity } from './actor.js';
-import { operationOf } from './filter.js';
+import { isEntryRead, operationOf } from './filter.js';
 import type { LedgerRecord } from './types.js';
 
 /** Counts for `audit summary`: who did what to which target, and what went wrong. */
@@ -14,7 +14,15 @@ export interface LedgerSummary {
   byKind: Record<string, number>;
   applies: { changes: number; failed: number; rolledBack: number; failedSeqs: number[] };
   drift: { found: number; byTarget: Record<string, number>; seqs: number[] };
-  vault: { reads: number; writes: number; readsByEntry: Record<string, number>; readsByActor: Record<string, number> };
+  /** `reads` counts reads of entries only. Unlocks and listings are counted apart. */
+  vault: {
+    reads: number;
+    writes: number;
+    unlocks: number;
+    failedUnlocks: number;
+    readsByEntry: Record<string, number>;
+    readsByActor: Record<string, number>;
+  };
 }
 
 const FAILED = new Set(['failed', 'error']);
@@ -30,7 +38,7 @@ export function summarize(records: Iterable<LedgerRecord>, since: Date, until: D
     byKind: {},
     applies: { changes: 0, failed: 0, rolledBack: 0, failedSeqs: [] },
     drift: { found: 0, byTarget: {}, seqs: [] },
-    vault: { reads: 0, writes: 0, readsByEntry: {}, readsByActor: {} },
+    vault: { reads: 0, writes: 0, unlocks: 0, failedUnlocks: 0, readsByEntry: {}, readsByActor: {} },
   };
 
   for (const record of records) {
@@ -64,9 +72,15 @@ export function summarize(records: Iterable<LedgerRecord>, since: Date, until: D
         increment(summary.drift.byTarget, record.target ?? '(none)');
         break;
       case 'vault.read':
-        summary.vault.reads += 1;
-        increment(summary.vault.readsByEntry, record.target ?? String(record.details.entry ?? '(unknown)'));
-        increment(summary.vault.readsByActor, actor);
+        if (isEntryRead(record)) {
+          summary.vault.reads += 1;
+          increment(summary.vault.readsByEntry, record.target ?? `vault:${String(record.details.entry)}`);
+          increment(summary.vault.readsByActor, actor);
+        } else if (record.details.operation === 'unlock') {
+          summary.vault.unlocks += 1;
+        } else if (record.details.operation === 'unlock-failed') {
+          summary.vault.failedUnlocks += 1;
+        }
         break;
       case 'vault.write':
         summary.vault.writes += 1;

@@ -49,7 +49,7 @@ export type Outcome = string;
 /** What a caller passes to `append`; the ledger assigns seq, time, prev, actor and run. */
 export interface LedgerRecordInput {
   kind: KnownRecordKind | (string & {});
-  /** The database target (`prod/app`) or vault entry (`vault:prod-db-password`). */
+  /** The target and database of a change (`prod/app/app`), a vault entry (`vault:prod-db-password`) or the whole vault (`vault`). */
   target?: string;
   /** The stable change address from the plan, such as `prod/app: grant SELECT on table public.orders to readonly`. */
   address?: string;
@@ -88,7 +88,7 @@ export interface RecordFilter {
   actor?: string;
   /** Glob of the kind, such as `apply.*`. */
   kind?: string;
-  /** `details.operation` of the record, such as `grant` or `revoke`. */
+  /** The change kind of an apply record (`details.change`) or the vault operation (`details.operation`), such as `grant`. */
   operation?: string;
   since?: Date;
   until?: Date;

@@ -3,7 +3,7 @@ import type { LedgerBackend } from './backend.js';
 import { canonicalJson } from './canonical.js';
 import { findValidSigner, parseCheckpoint, parseVerifierKey, type Checkpoint, type VerifierKey } from './checkpoint.js';
 import { CompactRange, LeafStore, MerkleTree, leafHash } from './merkle.js';
-import { GENESIS_PREV, decodeLine } from './records.js';
+import { GENESIS_PREV, completeNextRecord, decodeLine } from './records.js';
 import type { LedgerRecord } from './types.js';
 
 /** One reason the ledger cannot be trusted, tied to the first record it affects where known. */
@@ -19,7 +19,8 @@ export interface VerifyProblem {
     | 'pruned-without-marker'
     | 'truncated'
     | 'diverged'
-    | 'invalid-checkpoint';
+    | 'invalid-checkpoint'
+    | 'no-ledger';
   seq?: number;
   message: string;
 }
@@ -61,6 +62,16 @@ export interface VerifyInput {
   externalHeads: ExternalHead[];
   /** When set, only these keys may sign checkpoints; otherwise keys registered in the ledger. */
   trustedKeys?: VerifierKey[];
+  /** Accept a ledger that does not exist or has no records (default: a problem). */
+  allowEmpty?: boolean;
+}
+
+/** The keys that may sign each head, and the ledger's own registrations for messages. */
+interface Signers {
+  allowed: SignerEntry[];
+  registered: SignerEntry[];
+  /** True when `--trusted-key` replaced the ledger's own registrations. */
+  pinned: boolean;
 }
 
 interface CheckpointEntry {
@@ -101,15 +112,33 @@ export async function verifyLedger(backend: LedgerBackend, input: VerifyInput): 
   };
 
   const torn = await backend.tornTail();
-  if (torn) {
+  const complete = torn ? completeNextRecord(torn, scan.lastLine) : undefined;
+  if (complete !== undefined) {
+    warnings.push(
+      `record seq ${complete} is complete but lacks its final newline, so it was not checked; the next append or \`aishell audit repair\` adds the newline`,
+    );
+  } else if (torn) {
     warnings.push(
       `the last ${torn.length} bytes are an incomplete line from an interrupted write; the next append or \`aishell audit repair\` removes them`,
     );
   }
 
+  if (scan.leaves.length === 0) {
+    await checkEmptyLedger(backend, input, report);
+    finish(report);
+    return { report };
+  }
+
   const base = resolveBase(scan, problems);
-  const signers = collectSigners(scan, base?.signers ?? [], input.trustedKeys);
-  report.signers = [...new Set(signers.map((entry) => entry.key.name))];
+  const registered = collectSigners(scan, base?.signers ?? []);
+  const signers: Signers = input.trustedKeys?.length
+    ? { allowed: input.trustedKeys.map((key) => ({ key, seq: -1 })), registered, pinned: true }
+    : { allowed: registered, registered, pinned: false };
+  report.signers = [...new Set(signers.allowed.map((entry) => entry.key.name))];
+
+  // The last broken link is decided first, with the leaf hashes the anchors keep, so that the
+  // signature and anchor checks below can defer to the record it names.
+  resolveTail(scan, input.externalHeads, problems);
 
   let tree: MerkleTree | undefined;
   if (base !== undefined) {
@@ -121,25 +150,57 @@ export async function verifyLedger(backend: LedgerBackend, input: VerifyInput): 
     }
   }
 
-  if (scan.unresolvedTail) {
-    const tail = scan.unresolvedTail;
-    const anchoredChange = problems.some((problem) => problem.code === 'changed' && problem.seq === tail.record.seq);
-    if (!anchoredChange) {
-      resolveBreak(tail, undefined, problems);
-    }
-  }
-
-  if (input.externalHeads.length === 0) {
+  if (!report.anchors.some((anchor) => anchor.status !== 'skipped')) {
     warnings.push('no checkpoint kept outside the ledger was checked, so a truncated tail or an older copy cannot be detected');
   }
   if (report.unsealed > 0) {
     warnings.push(`${report.unsealed} record(s) after the latest checkpoint are not covered by a signature yet`);
   }
 
-  const seqs = problems.map((problem) => problem.seq).filter((seq): seq is number => seq !== undefined);
-  report.firstBadSeq = seqs.length > 0 ? Math.min(...seqs) : undefined;
-  report.ok = problems.length === 0;
+  finish(report);
   return { report, tree };
+}
+
+function finish(report: VerifyReport): void {
+  const seqs = report.problems.map((problem) => problem.seq).filter((seq): seq is number => seq !== undefined);
+  report.firstBadSeq = seqs.length > 0 ? Math.min(...seqs) : undefined;
+  report.ok = report.problems.length === 0;
+}
+
+/**
+ * Handles a ledger without records. A head kept elsewhere proves that records existed, so the
+ * ledger was removed or emptied. Without one, a missing ledger is a problem unless the caller
+ * accepts an empty ledger, because a path typo would otherwise verify as intact.
+ */
+async function checkEmptyLedger(backend: LedgerBackend, input: VerifyInput, report: VerifyReport): Promise<void> {
+  const exists = await backend.exists();
+  for (const external of input.externalHeads) {
+    if (external.error || !external.head) {
+      report.warnings.push(`${external.source} was not checked: ${external.error ?? 'no head'}`);
+      report.anchors.push({ source: external.source, status: 'skipped', message: external.error });
+      continue;
+    }
+    let size: number;
+    try {
+      size = parseCheckpoint(external.head.note).size;
+    } catch (error) {
+      const message = `${external.source} does not hold a valid checkpoint: ${(error as Error).message}`;
+      report.problems.push({ code: 'invalid-checkpoint', message });
+      report.anchors.push({ source: external.source, status: 'failed', message });
+      continue;
+    }
+    const state = exists ? 'has no records' : 'is missing';
+    const message = `the ledger ${backend.location} ${state}, but ${external.source} contains a signed checkpoint of size ${size}: records seq 0..${size - 1} were removed`;
+    report.problems.push({ code: 'truncated', seq: 0, message });
+    report.anchors.push({ source: external.source, size, status: 'failed', message });
+  }
+
+  if (report.problems.length === 0 && !input.allowEmpty) {
+    report.problems.push({
+      code: 'no-ledger',
+      message: exists ? `the ledger ${backend.location} has no records` : `no ledger at ${backend.location}`,
+    });
+  }
 }
 
 interface ScanResult {
@@ -151,6 +212,13 @@ interface ScanResult {
   signerRecords: CheckpointEntry[];
   pruneMarkers: CheckpointEntry[];
   firstPrev?: string;
+  /** The last complete line, to tell a complete record without its newline from a torn one. */
+  lastLine?: Buffer;
+  /**
+   * False when records are missing, duplicated or moved. Line positions then no longer equal seq
+   * numbers, so a root computed by position cannot be compared with a head of a given size.
+   */
+  positional: boolean;
   unresolvedTail?: PendingBreak;
   problems: VerifyProblem[];
   warnings: string[];
@@ -170,6 +238,7 @@ async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
     checkpoints: [],
     signerRecords: [],
     pruneMarkers: [],
+    positional: true,
     problems: [],
     warnings: [],
   };
@@ -185,6 +254,7 @@ async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
     const decoded = decodeLine(line);
     const position = result.leaves.length;
     result.leaves.push(leaf);
+    result.lastLine = line;
 
     if ('error' in decoded) {
       const seq = expected ?? position;
@@ -248,6 +318,7 @@ async function scanLines(backend: LedgerBackend): Promise<ScanResult> {
   // The chain alone cannot resolve the last link. An anchored copy of the last record may still
   // tell which side changed, so the decision waits for the anchors.
   result.unresolvedTail = pending;
+  result.positional = !result.problems.some((problem) => problem.code === 'missing' || problem.code === 'out-of-order');
   return result;
 }
 
@@ -303,6 +374,36 @@ function resolveBreak(pending: PendingBreak, next: LedgerRecord | undefined, pro
   });
 }
 
+/**
+ * Decides the broken link at the end of the ledger, which has no successor to compare with. An
+ * anchor that keeps the leaf hash of that last record distinguishes the two cases. The same leaf
+ * means that the record before it changed, and another leaf means that the last record changed.
+ */
+function resolveTail(scan: ScanResult, externalHeads: ExternalHead[], problems: VerifyProblem[]): void {
+  const tail = scan.unresolvedTail;
+  if (!tail) {
+    return;
+  }
+  const leaf = scan.leaves.at(scan.leaves.length - 1)?.toString('hex');
+  const anchored = externalHeads.find((external) => external.head?.checkpointSeq === tail.record.seq && external.head.checkpointLeaf !== undefined);
+
+  if (anchored?.head?.checkpointLeaf === undefined) {
+    resolveBreak(tail, undefined, problems);
+  } else if (anchored.head.checkpointLeaf === leaf) {
+    problems.push({
+      code: 'changed',
+      seq: tail.previousSeq,
+      message: `record seq ${tail.previousSeq} was changed: it no longer hashes to the prev field of seq ${tail.record.seq}, which matches the copy named by ${anchored.source}`,
+    });
+  } else {
+    problems.push({
+      code: 'changed',
+      seq: tail.record.seq,
+      message: `record seq ${tail.record.seq} was changed: it differs from the copy named by ${anchored.source} and its prev field no longer contains the hash of seq ${tail.previousSeq}`,
+    });
+  }
+}
+
 interface Base {
   range: CompactRange;
   signers: VerifierKey[];
@@ -352,11 +453,7 @@ function resolveBase(scan: ScanResult, problems: VerifyProblem[]): Base | undefi
   }
 }
 
-function collectSigners(scan: ScanResult, baseSigners: VerifierKey[], trusted?: VerifierKey[]): SignerEntry[] {
-  if (trusted && trusted.length > 0) {
-    return trusted.map((key) => ({ key, seq: -1 }));
-  }
-
+function collectSigners(scan: ScanResult, baseSigners: VerifierKey[]): SignerEntry[] {
   const entries: SignerEntry[] = baseSigners.map((key) => ({ key, seq: -1 }));
   for (const entry of scan.signerRecords) {
     try {
@@ -436,7 +533,7 @@ function wantedSizes(scan: ScanResult, externalHeads: ExternalHead[]): number[] 
   return sizes;
 }
 
-function checkInLedgerCheckpoints(scan: ScanResult, tree: Heads, signers: SignerEntry[], report: VerifyReport): void {
+function checkInLedgerCheckpoints(scan: ScanResult, tree: Heads, signers: Signers, report: VerifyReport): void {
   let lastGood = scan.firstSeq;
   let latest: CheckpointEntry | undefined;
 
@@ -460,16 +557,12 @@ function checkInLedgerCheckpoints(scan: ScanResult, tree: Heads, signers: Signer
       continue;
     }
 
-    if (!findValidSigner(note, keysFor(signers, size))) {
-      report.problems.push({
-        code: 'bad-signature',
-        seq: entry.seq,
-        message: `checkpoint seq ${entry.seq} is not signed by a key registered before it`,
-      });
+    if (!findValidSigner(note, keysFor(signers.allowed, size))) {
+      report.problems.push(signatureProblem(note, `checkpoint seq ${entry.seq}`, entry.seq, lastGood, signers));
       continue;
     }
 
-    if (size < tree.prunedSize) {
+    if (size < tree.prunedSize || !scan.positional) {
       continue;
     }
     if (!tree.root(size).equals(note.root)) {
@@ -477,10 +570,11 @@ function checkInLedgerCheckpoints(scan: ScanResult, tree: Heads, signers: Signer
       if (earliestProblem(report.problems, lastGood, size) !== undefined) {
         continue;
       }
+      const from = Math.max(lastGood, firstDifferingSubtree(details.range, note, tree.compactRange(size)) ?? lastGood);
       report.problems.push({
         code: 'rewritten',
-        seq: lastGood,
-        message: `records seq ${lastGood}..${size - 1} were rewritten: the signed checkpoint at seq ${entry.seq} does not match them`,
+        seq: from,
+        message: `records seq ${from}..${size - 1} were rewritten: the signed checkpoint at seq ${entry.seq} does not match them`,
       });
       continue;
     }
@@ -508,16 +602,71 @@ function checkInLedgerCheckpoints(scan: ScanResult, tree: Heads, signers: Signer
   report.unsealed = Math.max(0, lastSeq - sealedThrough);
 }
 
+/**
+ * Describes a head whose signature no allowed key made. With `--trusted-key`, a head signed by
+ * a key that the ledger registered is reported as untrusted, and every record it covers after
+ * the last trusted head counts as bad. Otherwise the checkpoint record itself was forged.
+ */
+function signatureProblem(note: Checkpoint, what: string, seq: number, lastGood: number, signers: Signers): VerifyProblem {
+  if (!signers.pinned) {
+    return { code: 'bad-signature', seq, message: `${what} is not signed by a key this ledger registered` };
+  }
+  const range = note.size > lastGood ? `, so records seq ${lastGood}..${note.size - 1} are not covered by a trusted signature` : '';
+  const registered = findValidSigner(note, keysFor(signers.registered, note.size));
+  const message = registered
+    ? `${what} is signed by ${registered.name}, which is not a trusted key (--trusted-key)${range}`
+    : `${what} is not signed by a trusted key (--trusted-key)${range}`;
+  return { code: 'bad-signature', seq: lastGood, message };
+}
+
+/**
+ * Returns the first seq of the first perfect subtree whose hash differs between the compact
+ * range that a checkpoint record stores and the one computed from the records now. The stored
+ * range is trusted only when it folds to the signed root, which makes it as good as signed.
+ */
+function firstDifferingSubtree(stored: unknown, note: Checkpoint, computed: CompactRange): number | undefined {
+  if (!Array.isArray(stored) || !stored.every((hex) => typeof hex === 'string' && /^[0-9a-f]{64}$/.test(hex))) {
+    return undefined;
+  }
+  let range: CompactRange;
+  try {
+    range = new CompactRange(note.size, stored.map((hex: string) => Buffer.from(hex, 'hex')));
+  } catch {
+    return undefined;
+  }
+  if (!range.root().equals(note.root)) {
+    return undefined;
+  }
+
+  // The subtrees are ordered left to right, one per set bit of the size, largest first.
+  const storedHashes = range.hashes();
+  const computedHashes = computed.hashes();
+  let start = 0;
+  let remaining = note.size;
+  for (let index = 0; index < storedHashes.length; index += 1) {
+    let width = 1;
+    while (width * 2 <= remaining) {
+      width *= 2;
+    }
+    if (!storedHashes[index].equals(computedHashes[index])) {
+      return start;
+    }
+    start += width;
+    remaining -= width;
+  }
+  return undefined;
+}
+
 function checkExternalHead(
   external: ExternalHead,
   scan: ScanResult,
   tree: Heads,
-  signers: SignerEntry[],
+  signers: Signers,
   report: VerifyReport,
 ): AnchorResult {
   const { source } = external;
   if (external.error || !external.head) {
-    report.warnings.push(`${source} could not be read: ${external.error ?? 'no head'}`);
+    report.warnings.push(`${source} was not checked: ${external.error ?? 'no head'}`);
     return { source, status: 'skipped', message: external.error };
   }
 
@@ -542,16 +691,27 @@ function checkExternalHead(
       message: `${source} contains a checkpoint of ledger ${note.origin}, but this is ledger ${report.origin}, so the ledger was replaced by another one`,
     });
   }
-  if (!findValidSigner(note, keysFor(signers, note.size))) {
-    return fail({ code: 'bad-signature', seq: scan.firstSeq, message: `the checkpoint in ${source} is not signed by a key this ledger registered (or that you trusted)` });
+  if (!scan.positional) {
+    // The chain check already reported the missing or moved records that make this comparison moot.
+    return { source, size: note.size, status: 'failed', message: 'not compared, because records are missing or out of order' };
   }
 
+  const keys = keysFor(signers.allowed, note.size);
+  const signed = findValidSigner(note, keys) !== undefined;
+  if (!signed && keys.length > 0) {
+    return fail(signatureProblem(note, `the checkpoint in ${source}`, scan.firstSeq, scan.firstSeq, signers));
+  }
   if (note.size > report.size) {
+    // A cut can remove the records that registered the key, so no key may be left to check with.
+    const unchecked = signed ? '' : '; its signature could not be checked, because no remaining record registers a key';
     return fail({
       code: 'truncated',
       seq: report.size,
-      message: `the ledger has ${report.size} records but ${source} contains a signed checkpoint of size ${note.size}: records seq ${report.size}..${note.size - 1} are missing (truncated, or replaced by an older copy)`,
+      message: `the ledger has ${report.size} records but ${source} contains a signed checkpoint of size ${note.size}: records seq ${report.size}..${note.size - 1} are missing (truncated, or replaced by an older copy)${unchecked}`,
     });
+  }
+  if (!signed) {
+    return fail(signatureProblem(note, `the checkpoint in ${source}`, scan.firstSeq, scan.firstSeq, signers));
   }
   if (note.size < tree.prunedSize) {
     report.warnings.push(`the checkpoint in ${source} (size ${note.size}) is older than the pruned records and cannot be checked`);
@@ -576,7 +736,12 @@ function checkExternalHead(
       return fail({ code: 'truncated', seq: checkpointSeq, message: `checkpoint record seq ${checkpointSeq} named by ${source} is missing: the tail was cut` });
     }
     if (checkpointSeq >= tree.prunedSize && tree.leafHex(checkpointSeq) !== checkpointLeaf) {
-      return fail({ code: 'changed', seq: checkpointSeq, message: `checkpoint record seq ${checkpointSeq} differs from the copy named by ${source}` });
+      const message = `checkpoint record seq ${checkpointSeq} differs from the copy named by ${source}`;
+      if (report.problems.some((problem) => problem.code === 'changed' && problem.seq === checkpointSeq)) {
+        // The broken link at the end of the chain already reported this record.
+        return { source, size: note.size, status: 'failed', message };
+      }
+      return fail({ code: 'changed', seq: checkpointSeq, message });
     }
   }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { findAnomalies } from '../../engine/ledger/anomalies.js';
 import { summarize } from '../../engine/ledger/summary.js';
 import type { LedgerRecord, LedgerRecordInput } from '../../engine/ledger/index.js';
+import { alterRoleChange, grantChange, recordedApply } from './helpers.js';
 
 const SINCE = new Date('2026-11-01T00:00:00Z');
 
@@ -38,9 +39,11 @@ class Stream {
   }
 }
 
+/** Builds an apply.change record with the details apply writes, its change kind taken from the first word. */
 function change(description: string, outcome = 'ok', statements: string[] = []): LedgerRecordInput {
-  const operation = description.split(' ')[0];
-  return { kind: 'apply.change', target: 'prod/app', address: `prod/app: ${description}`, details: { operation, statements }, outcome };
+  const verb = description.split(' ')[0];
+  const kind = verb === 'alter' ? 'alter_role' : verb;
+  return { kind: 'apply.change', target: 'prod/app', address: `prod/app: ${description}`, details: { change: kind, destructive: kind === 'revoke', statements }, outcome };
 }
 
 function rules(stream: Stream) {
@@ -97,6 +100,36 @@ describe('anomaly rules', () => {
     ]);
   });
 
+  it('flag ALL expanded into one grant per privilege', () => {
+    const stream = new Stream().baseline();
+    const table = { kind: 'table' as const, schema: 'public', name: 'orders' };
+    const privileges = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
+    // Apply writes one record per privilege, so no record contains ALL.
+    const all = recordedApply('prod/app', privileges.map((privilege) => grantChange('prod/app', privilege, table, 'app')))
+      .filter((record) => record.kind === 'apply.change')
+      .map((record) => stream.add('2026-11-03T10:00:00Z', 'alice', record, 'all'));
+    // Six of seven privileges, and all seven split over two grantees, are not ALL.
+    for (const privilege of privileges.slice(1)) {
+      stream.add('2026-11-04T10:00:00Z', 'alice', recordedApply('prod/app', [grantChange('prod/app', privilege, table, 'batch')])[0], 'some');
+    }
+    privileges.forEach((privilege, index) =>
+      stream.add('2026-11-05T10:00:00Z', 'alice', recordedApply('prod/app', [grantChange('prod/app', privilege, table, index % 2 ? 'a' : 'b')])[0], 'split'),
+    );
+
+    const findings = findAnomalies(stream.records, { since: SINCE });
+    expect(findings.map((finding) => ({ rule: finding.rule, seqs: finding.seqs }))).toEqual([{ rule: 'privileged-grant', seqs: all }]);
+    expect(findings[0].message).toContain('ALL privileges granted, as 7 grants in one command: prod/app/app: grant ALL on table public.orders to app');
+  });
+
+  it('flag a superuser attribute as apply records it', () => {
+    const stream = new Stream().baseline();
+    const [granted] = recordedApply('prod/app', [alterRoleChange('prod/app', 'ops', { superuser: true })]);
+    const [removed] = recordedApply('prod/app', [alterRoleChange('prod/app', 'ops', { superuser: false })]);
+    const seq = stream.add('2026-11-03T10:00:00Z', 'alice', granted);
+    stream.add('2026-11-03T11:00:00Z', 'alice', removed);
+    expect(rules(stream)).toEqual([{ rule: 'privileged-grant', seqs: [seq] }]);
+  });
+
   it('flag mass revokes in one command only', () => {
     const stream = new Stream().baseline();
     const revokes = Array.from({ length: 12 }, (_, index) =>
@@ -136,6 +169,25 @@ describe('anomaly rules', () => {
     expect(findings.map((finding) => ({ rule: finding.rule, seqs: finding.seqs }))).toEqual([{ rule: 'vault-read-burst', seqs: burst }]);
     expect(findings[0].message).toContain('25 vault reads of 7 entries');
   });
+
+  it('count only entry reads toward a burst', () => {
+    const stream = new Stream().baseline();
+    // Every command unlocks the vault and may list it; apply records those as vault.read too.
+    for (let index = 0; index < 30; index += 1) {
+      const time = new Date(Date.parse('2026-11-03T10:00:00Z') + index * 4000).toISOString();
+      const operation = index % 3 === 0 ? 'list' : 'unlock';
+      stream.add(time, 'alice', { kind: 'vault.read', target: 'vault', details: { operation }, outcome: 'ok' });
+    }
+    for (let index = 0; index < 5; index += 1) {
+      stream.add(new Date(Date.parse('2026-11-03T10:00:00Z') + index * 1000).toISOString(), 'alice', {
+        kind: 'vault.read',
+        target: 'vault:db',
+        details: { operation: 'read' },
+        outcome: 'ok',
+      });
+    }
+    expect(rules(stream)).toEqual([]);
+  });
 });
 
 describe('summary counts', () => {
@@ -154,6 +206,6 @@ describe('summary counts', () => {
     expect(summary.byTarget).toEqual({ 'prod/app': 2, 'stage/app': 1, 'vault:db': 2 });
     expect(summary.applies).toEqual({ changes: 2, failed: 1, rolledBack: 1, failedSeqs: [inPeriod[0].seq] });
     expect(summary.drift).toMatchObject({ found: 1, byTarget: { 'stage/app': 1 } });
-    expect(summary.vault).toEqual({ reads: 1, writes: 1, readsByEntry: { 'vault:db': 1 }, readsByActor: { 'bob@ci-1': 1 } });
+    expect(summary.vault).toEqual({ reads: 1, writes: 1, unlocks: 0, failedUnlocks: 0, readsByEntry: { 'vault:db': 1 }, readsByActor: { 'bob@ci-1': 1 } });
   });
 });

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,19 +9,20 @@ import type { CommandIo } from '../../engine/cli/io.js';
 import { canonicalJson } from '../../engine/ledger/canonical.js';
 import { runAuditCommand } from '../../engine/ledger/cli.js';
 import type { LedgerRecord } from '../../engine/ledger/index.js';
+import { csvCell } from '../../engine/ledger/export.js';
 import { CompactRange, leafHash } from '../../engine/ledger/merkle.js';
-import { applyRecords, ledgerFixture, type LedgerFixture } from './helpers.js';
+import { alterRoleChange, applyRecords, buildLedgerForWorkers, grantChange, ledgerFixture, recordedApply, type LedgerFixture } from './helpers.js';
 
 let fixture: LedgerFixture;
 
-function makeIo(): CommandIo & { out: () => string; err: () => string } {
+function makeIo(env: NodeJS.ProcessEnv = {}): CommandIo & { out: () => string; err: () => string } {
   let stdout = '';
   let stderr = '';
   return {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     stdin: Readable.from([]),
-    env: { HOME: fixture.dir, USER: 'tester', AISHELL_LEDGER: fixture.path, AISHELL_LEDGER_ANCHOR: fixture.anchorPath },
+    env: { HOME: fixture.dir, USER: 'tester', AISHELL_LEDGER: fixture.path, AISHELL_LEDGER_ANCHOR: fixture.anchorPath, ...env },
     cwd: fixture.dir,
     out: () => stdout,
     err: () => stderr,
@@ -28,7 +30,11 @@ function makeIo(): CommandIo & { out: () => string; err: () => string } {
 }
 
 async function audit(...args: string[]) {
-  const io = makeIo();
+  return auditWith({}, ...args);
+}
+
+async function auditWith(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const io = makeIo(env);
   const code = await runAuditCommand(args, io);
   return { code, stdout: io.out(), stderr: io.err() };
 }
@@ -39,8 +45,8 @@ beforeEach(async () => {
   await ledger.append(applyRecords('prod/app', 2));
   await ledger.append([
     { kind: 'vault.read', target: 'vault:prod-db', details: { entry: 'prod-db', version: 2 }, outcome: 'ok' },
-    { kind: 'plan.drift', target: 'stage/app', address: 'stage/app: revoke INSERT on table public.x from app', details: { operation: 'revoke' }, outcome: 'found' },
-    { kind: 'apply.change', target: 'stage/app', address: '=HYPERLINK("http://x")', details: { operation: 'grant' }, outcome: 'failed' },
+    { kind: 'plan.drift', target: 'stage/app', details: { changes: 1, addresses: ['stage/app: revoke INSERT on table public.x from app'] }, outcome: 'found' },
+    { kind: 'apply.change', target: 'stage/app', address: '=HYPERLINK("http://x")', details: { change: 'grant', error: 'permission denied' }, outcome: 'failed' },
   ]);
   await ledger.close();
 });
@@ -59,8 +65,11 @@ describe('aishell audit', () => {
     const records = JSON.parse(prod.stdout) as { seq: number; target: string }[];
     expect(records.map((record) => record.seq)).toEqual([2, 3]);
 
-    const revokes = await audit('log', '--operation', 'revoke', '--format', 'json');
-    expect((JSON.parse(revokes.stdout) as { kind: string }[]).map((record) => record.kind)).toEqual(['plan.drift']);
+    const grants = await audit('log', '--operation', 'grant', '--format', 'json');
+    expect((JSON.parse(grants.stdout) as { seq: number }[]).map((record) => record.seq)).toEqual([2, 3, 7]);
+
+    const drift = await audit('log', '--operation', 'drift', '--format', 'json');
+    expect((JSON.parse(drift.stdout) as { kind: string }[]).map((record) => record.kind)).toEqual(['plan.drift']);
 
     const limited = await audit('log', '--limit', '2', '--format', 'json');
     expect((JSON.parse(limited.stdout) as { kind: string }[]).map((record) => record.kind)).toEqual(['apply.change', 'ledger.checkpoint']);
@@ -82,7 +91,7 @@ describe('aishell audit', () => {
     const show = await audit('show', '3');
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('seq       3');
-    expect(show.stdout).toContain('"operation": "grant"');
+    expect(show.stdout).toContain('"change": "grant"');
 
     const missing = await audit('show', '999');
     expect(missing.code).toBe(1);
@@ -174,7 +183,7 @@ describe('aishell audit', () => {
     expect(summary.applies).toMatchObject({ changes: 3, failed: 1 });
     expect(summary.drift.found).toBe(1);
     expect(summary.vault.reads).toBe(1);
-    expect(summary.byOperation).toEqual({ grant: 3, summary: 1, read: 1, revoke: 1 });
+    expect(summary.byOperation).toEqual({ grant: 3, summary: 1, read: 1, drift: 1 });
 
     const text = await audit('summary');
     expect(text.stdout).toContain('applies     3 changes, 1 failed, 0 rolled back');
@@ -206,5 +215,188 @@ describe('aishell audit', () => {
     const consistency = await audit('consistency', '4', '--format', 'json');
     expect(consistency.code).toBe(0);
     expect(JSON.parse(consistency.stdout)).toMatchObject({ oldSize: 4, verified: true });
+  });
+});
+
+describe('aishell audit on records as apply writes them', () => {
+  beforeEach(async () => {
+    const table = { kind: 'table' as const, schema: 'public', name: 'orders' };
+    const ledger = await fixture.open();
+    await ledger.append(
+      recordedApply('prod/app', [
+        grantChange('prod/app', 'SELECT', table, 'reporting'),
+        grantChange('prod/app', 'INSERT', table, 'reporting'),
+        alterRoleChange('prod/app', 'ops', { createdb: true }),
+      ]),
+    );
+    await ledger.append([
+      { kind: 'vault.read', target: 'vault', details: { operation: 'unlock' }, outcome: 'ok' },
+      { kind: 'vault.read', target: 'vault:prod-db', details: { operation: 'read', reason: 'apply' }, outcome: 'ok' },
+    ]);
+    await ledger.close();
+  });
+
+  it('log --operation matches change kinds', async () => {
+    const grants = await audit('log', '--operation', 'grant', '--target', 'prod/app/app', '--format', 'json');
+    const records = JSON.parse(grants.stdout) as LedgerRecord[];
+    expect(records.map((record) => record.address)).toEqual([
+      'prod/app/app: grant SELECT on table public.orders to reporting',
+      'prod/app/app: grant INSERT on table public.orders to reporting',
+    ]);
+
+    const alter = await audit('log', '--operation', 'alter_role', '--format', 'json');
+    expect((JSON.parse(alter.stdout) as LedgerRecord[]).map((record) => record.address)).toEqual(['prod/app: alter role ops']);
+
+    const unlocks = await audit('log', '--operation', 'unlock', '--format', 'json');
+    expect((JSON.parse(unlocks.stdout) as LedgerRecord[]).map((record) => record.target)).toEqual(['vault']);
+  });
+
+  it('summary counts change kinds by operation', async () => {
+    const result = await audit('summary', '--format', 'json');
+    const summary = JSON.parse(result.stdout) as { byOperation: Record<string, number>; vault: Record<string, unknown> };
+    // The fixture's own records add 2 grants, one summary and one vault read.
+    expect(summary.byOperation).toEqual({ grant: 5, alter_role: 1, summary: 2, read: 2, unlock: 1, drift: 1 });
+    expect(summary.byOperation.change).toBeUndefined();
+    expect(summary.vault).toMatchObject({ reads: 2, unlocks: 1, readsByEntry: { 'vault:prod-db': 2 } });
+  });
+});
+
+describe('aishell audit text output', () => {
+  it('escapes control and bidi characters from records', async () => {
+    const ledger = await fixture.open({
+      env: {
+        HOME: fixture.dir,
+        USER: 'ci',
+        GITHUB_ACTIONS: 'true',
+        GITHUB_REPOSITORY: 'acme/db',
+        GITHUB_ACTOR: 'mallory\n     #99 2026-01-01T00:00:00.000Z apply.change      ok          admin@prod',
+        GITHUB_SHA: '9f1c2e7',
+        GITHUB_REF_NAME: '\u001b[2J\u001b[31mmain',
+      },
+    });
+    await ledger.append([{ kind: 'apply.change', target: 'prod/app', address: 'prod/app: grant \u202eELECT on x', details: { change: 'grant' }, outcome: 'ok' }]);
+    await ledger.close();
+    const seq = String((await fixture.lines()).length - 2);
+
+    const outputs = [(await audit('log')).stdout, (await audit('show', seq)).stdout, (await audit('summary')).stdout, (await audit('search', 'mallory')).stdout];
+    for (const output of outputs) {
+      expect(output).not.toMatch(/[\u001b\u202e]/);
+      expect(output).not.toMatch(/^\s+#99 /m);
+    }
+    expect(outputs[0]).toContain('mallory\\n     #99');
+    expect(outputs[1]).toContain('commit    ');
+    expect(outputs[1]).toContain('\\x1b[2J\\x1b[31mmain');
+    expect(outputs[1]).toContain('grant \\u{202e}ELECT');
+
+    // JSON output keeps the exact values.
+    const json = JSON.parse((await audit('show', seq, '--format', 'json')).stdout) as LedgerRecord;
+    expect(json.actor.ci?.branch).toBe('\u001b[2J\u001b[31mmain');
+  });
+});
+
+describe('aishell audit export', () => {
+  it('stops quietly when the reader closes the pipe', async () => {
+    const ledger = await fixture.open();
+    await ledger.append(applyRecords('prod/app', 3000));
+    await ledger.close();
+
+    // The real command in a real shell pipeline, as in `aishell audit export | head`.
+    const build = await buildLedgerForWorkers();
+    try {
+      const bin = join(dirname(build.modulePath), '..', 'cli', 'bin.js');
+      const script = `node "$BIN" audit export --format csv 2>"$ERR" | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`;
+      const err = join(fixture.dir, 'stderr.txt');
+      const status = execFileSync('bash', ['-c', script], {
+        env: { PATH: process.env.PATH, HOME: fixture.dir, BIN: bin, ERR: err, AISHELL_LEDGER: fixture.path, AISHELL_LEDGER_ANCHOR: fixture.anchorPath },
+        encoding: 'utf8',
+      });
+
+      expect(await readFile(err, 'utf8')).toBe('');
+      expect(status.trim()).toBe('0');
+    } finally {
+      await build.cleanup();
+    }
+  }, 120_000);
+
+  it('does not overwrite a file without --force', async () => {
+    const out = join(fixture.dir, 'export.csv');
+    await writeFile(out, 'keep me');
+
+    const refused = await audit('export', '--format', 'csv', '--out', out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${out} already exists; choose another --out file or pass --force to overwrite it`);
+    expect(await readFile(out, 'utf8')).toBe('keep me');
+
+    const forced = await audit('export', '--format', 'csv', '--out', out, '--force');
+    expect(forced.code).toBe(0);
+    expect(await readFile(out, 'utf8')).toMatch(/^seq,time,kind,/);
+  });
+
+  it('defuses formulas after leading whitespace', () => {
+    const cases: [string, string][] = [
+      ['=1+1', `"'=1+1"`],
+      [' =1+1', `"' =1+1"`],
+      ['\n+cmd', `"'\n+cmd"`],
+      ['  @SUM(A1)', `"'  @SUM(A1)"`],
+      ['\u00a0-2', `"'\u00a0-2"`],
+      ['\uff1dcmd', `"'\uff1dcmd"`],
+      ['\tx', `"'\tx"`],
+      ['plain text', 'plain text'],
+      ['a=b', 'a=b'],
+    ];
+    for (const [value, expected] of cases) {
+      expect(csvCell(value), JSON.stringify(value)).toBe(expected);
+    }
+  });
+});
+
+describe('aishell audit verify options', () => {
+  it('reports a ledger that does not exist', async () => {
+    const missing = join(fixture.dir, 'no-such-ledger');
+    const other = join(fixture.dir, 'other.anchor');
+
+    const result = await audit('verify', '--ledger', missing, '--anchor', other);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`ledger ${missing}: NOT intact`);
+    expect(result.stdout).toContain(`error: no ledger at ${missing}`);
+
+    const allowed = await audit('verify', '--ledger', missing, '--anchor', other, '--allow-empty');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain(': intact');
+  });
+
+  it('accepts the PEM public key file as trusted key', async () => {
+    const pub = `${fixture.keyPath}.pub`;
+    expect(await readFile(pub, 'utf8')).toContain('-----BEGIN PUBLIC KEY-----');
+
+    const pinned = await audit('verify', '--trusted-key', pub);
+    expect(pinned.code).toBe(0);
+
+    // Another key's PEM is not trusted, and verify reports that.
+    const { generateKeyPairSync } = await import('node:crypto');
+    const otherPub = join(fixture.dir, 'other.pub');
+    await writeFile(otherPub, generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString());
+    const untrusted = await audit('verify', '--trusted-key', otherPub);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stdout).toMatch(/is signed by aishell-ledger-[0-9a-f]{8}, which is not a trusted key \(--trusted-key\)/);
+
+    const invalid = await audit('verify', '--trusted-key', fixture.keyPath);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain(`invalid --trusted-key file ${fixture.keyPath}: expected a PEM public key`);
+  });
+
+  it('prune needs --force below 90 days', async () => {
+    const before = await fixture.lines();
+
+    const zero = await audit('prune', '--retention-days', '0');
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toContain('--retention-days 0 would remove records younger than 90 days, that is every record; pass --force');
+    const month = await audit('prune', '--retention-days', '30');
+    expect(month.code).toBe(1);
+    expect(await fixture.lines()).toEqual(before);
+
+    const forced = await audit('prune', '--retention-days', '0', '--force', '--format', 'json');
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ removed: before.length });
   });
 });

@@ -32,7 +32,7 @@ describe('file ledger append', () => {
       'prod/app: grant SELECT on table public.t1 to readonly',
       undefined,
     ]);
-    expect(records[0].details).toEqual({ operation: 'grant', statements: ['GRANT SELECT ON TABLE public.t0 TO readonly'] });
+    expect(records[0].details).toEqual({ change: 'grant', destructive: false, statements: ['GRANT SELECT ON TABLE public.t0 TO readonly'] });
 
     const all = await reader.read();
     expect(all.map((record) => record.kind)).toEqual([
@@ -174,6 +174,68 @@ describe('file ledger crash repair', () => {
     const verified = await (await fixture.open()).verify();
     expect(verified.problems).toEqual([]);
     expect(verified.ok).toBe(true);
+  });
+
+  it('restores the newline after a complete last record', async () => {
+    const ledger = await fixture.open();
+    await ledger.append(applyRecords('prod/app', 2));
+    await ledger.close();
+    const before = await fixture.lines();
+
+    // The crash came after the last record's bytes but before its newline.
+    const text = await readFile(fixture.path, 'utf8');
+    await writeFile(fixture.path, text.slice(0, -1));
+    const lastSeq = before.length - 1;
+
+    const report = await (await fixture.open()).verify();
+    expect(report.warnings).toContain(
+      `record seq ${lastSeq} is complete but lacks its final newline, so it was not checked; the next append or \`aishell audit repair\` adds the newline`,
+    );
+
+    const writer = await fixture.open();
+    await writer.append([{ kind: 'plan.drift', target: 'prod/app', details: { changes: 1 }, outcome: 'found' }]);
+    await writer.close();
+
+    const after = await fixture.lines();
+    expect(after.slice(0, before.length)).toEqual(before);
+    const repair = JSON.parse(after[before.length]) as { kind: string; details: Record<string, unknown> };
+    expect(repair.kind).toBe('ledger.repair');
+    expect(repair.details).toEqual({ reason: `added the newline missing after record seq ${lastSeq}, which was complete`, restoredNewline: lastSeq });
+
+    const verified = await (await fixture.open()).verify();
+    expect(verified.problems).toEqual([]);
+    expect(verified.ok).toBe(true);
+  });
+
+  it('repair command restores a missing final newline', async () => {
+    const ledger = await fixture.open();
+    await ledger.append(applyRecords('prod/app', 1));
+    await ledger.close();
+    const text = await readFile(fixture.path, 'utf8');
+    await writeFile(fixture.path, text.slice(0, -1));
+
+    const repairer = await fixture.open();
+    const lastSeq = text.trimEnd().split('\n').length - 1;
+    expect(await repairer.repair()).toEqual({ removedBytes: 0, restoredNewline: lastSeq });
+    await repairer.close();
+
+    expect((await readFile(fixture.path, 'utf8')).startsWith(text)).toBe(true);
+    expect((await (await fixture.open()).verify()).ok).toBe(true);
+  });
+
+  it('cuts a complete record that does not continue the chain', async () => {
+    const ledger = await fixture.open();
+    await ledger.append(applyRecords('prod/app', 1));
+    await ledger.close();
+    const lines = await fixture.lines();
+    const text = await readFile(fixture.path, 'utf8');
+
+    // A valid record without newline, but a copy of an earlier one: not the next record.
+    await writeFile(fixture.path, `${text}${lines[2]}`);
+    const repairer = await fixture.open();
+    expect(await repairer.repair()).toEqual({ removedBytes: lines[2].length });
+    await repairer.close();
+    expect((await fixture.lines()).slice(0, lines.length)).toEqual(lines);
   });
 
   it('repair command removes only the torn line', async () => {

@@ -2,7 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { openLedger, type Ledger, type OpenLedgerOptions } from '../../engine/ledger/index.js';
+import type { AppliedTarget } from '../../engine/apply/apply.js';
+import { appliedRecords } from '../../engine/cli/record.js';
+import type { Change } from '../../engine/diff/changes.js';
+import { grantAddress, roleAddress } from '../../engine/diff/addresses.js';
+import { openLedger, type Ledger, type LedgerRecordInput, type OpenLedgerOptions } from '../../engine/ledger/index.js';
+import type { ObjectRef } from '../../engine/model/types.js';
+import { statementsFor } from '../../providers/postgres/statements.js';
 
 /** A temp directory with a ledger file, key and anchor inside it; removed by `cleanup`. */
 export interface LedgerFixture {
@@ -35,16 +41,43 @@ export async function ledgerFixture(): Promise<LedgerFixture> {
   };
 }
 
-/** Builds the records of a small apply: `count` grants, then the summary. */
+/**
+ * Builds the records of a small apply: `count` grants, then the summary, with the details that
+ * apply writes (`change`, `destructive`, `statements`).
+ */
 export function applyRecords(target: string, count: number, outcome = 'ok') {
   const changes = Array.from({ length: count }, (_, index) => ({
     kind: 'apply.change',
     target,
     address: `${target}: grant SELECT on table public.t${index} to readonly`,
-    details: { operation: 'grant', statements: [`GRANT SELECT ON TABLE public.t${index} TO readonly`] },
+    details: { change: 'grant', destructive: false, statements: [`GRANT SELECT ON TABLE public.t${index} TO readonly`] },
     outcome,
   }));
   return [...changes, { kind: 'apply.summary', target, details: { changes: count }, outcome }];
+}
+
+/** Builds the plan's change that grants one privilege on one object. */
+export function grantChange(target: string, privilege: string, object: ObjectRef, grantee: string): Change {
+  const grant = { database: 'app', grantee, privilege, object, grantOption: false };
+  return { kind: 'grant', address: grantAddress(target, grant, 'grant'), database: 'app', destructive: false, grant };
+}
+
+/** Builds an ALTER ROLE change that sets the given attributes. */
+export function alterRoleChange(target: string, role: string, after: { superuser?: boolean; createdb?: boolean }): Change {
+  const before = Object.fromEntries(Object.entries(after).map(([key, value]) => [key, !value]));
+  return { kind: 'alter_role', address: roleAddress(target, 'alter', role), database: null, destructive: false, role, before, after };
+}
+
+/**
+ * Builds the records that `aishell apply` writes for these changes, through the CLI's own record
+ * builder and the PostgreSQL statement builder, so tests follow the real record shape.
+ */
+export function recordedApply(target: string, changes: Change[]): LedgerRecordInput[] {
+  const statements = changes.flatMap((change) =>
+    statementsFor(change, null).map((statement) => ({ change, statement: { database: statement.database, sql: statement.sql } })),
+  );
+  // Only these fields go into the records; the rest of AppliedTarget describes the apply itself.
+  return appliedRecords({ target, changes, statements } as Partial<AppliedTarget> as AppliedTarget);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -258,11 +258,103 @@ describe('ledger verification', () => {
 
     const pinned = await verify({ useStores: false, trustedKeys: [realKey] });
     expect(pinned.ok).toBe(false);
-    expect(pinned.problems.map((problem) => problem.code)).toContain('bad-signature');
+    expect(pinned.firstBadSeq).toBe(0);
+    expect(pinned.problems[0]).toMatchObject({ code: 'bad-signature', seq: 0 });
+    expect(pinned.problems[0].message).toMatch(
+      /^checkpoint seq 6 is signed by aishell-ledger-[0-9a-f]{8}, which is not a trusted key \(--trusted-key\), so records seq 0\.\.5 are not covered by a trusted signature$/,
+    );
 
     const anchored = await verify();
     expect(anchored.ok).toBe(false);
     expect(anchored.anchors[0].status).toBe('failed');
+  });
+
+  it('names the record just before a checkpoint', async () => {
+    const lines = await writeThreeCommands();
+    // Seq 15 is the apply.summary that the checkpoint at seq 16 follows.
+    lines[15] = lines[15].replace('"changes":3', '"changes":4');
+    await fixture.writeLines(lines);
+
+    const report = await verify();
+    expect(report.firstBadSeq).toBe(15);
+    expect(report.problems[0]).toMatchObject({ code: 'changed', seq: 15 });
+    for (const problem of report.problems) {
+      expect(problem.seq, problem.message).toBe(15);
+    }
+  });
+
+  it('names the first record of a rewrite inside a command', async () => {
+    for (let command = 0; command < 20; command += 1) {
+      const ledger = await fixture.open();
+      await ledger.append(applyRecords(`prod/app${command}`, 4));
+      await ledger.close();
+    }
+    const lines = await fixture.lines();
+    // Checkpoints sit at seq 97 and 103. The checkpoint at 103 stores the hashes of the subtrees
+    // 0..63, 64..95, 96..99, 100..101 and 102; those up to 99 still match, so 100 is exact.
+    expect(JSON.parse(lines[97]).kind).toBe('ledger.checkpoint');
+    expect(JSON.parse(lines[103]).kind).toBe('ledger.checkpoint');
+    const forged = rechain(lines, 100, (record) => {
+      record.address = 'prod/app16: grant SELECT on table public.hidden to readonly';
+    });
+    await fixture.writeLines(forged);
+
+    const report = await verify({ useStores: false });
+    expect(report.firstBadSeq).toBe(100);
+    expect(report.problems[0]).toMatchObject({ code: 'rewritten', seq: 100 });
+    expect(report.problems[0].message).toContain('records seq 100..102 were rewritten');
+  });
+
+  it('reports a removed ledger whose head is anchored', async () => {
+    await writeThreeCommands();
+    await rm(fixture.path);
+
+    const report = await verify();
+    expect(report.ok).toBe(false);
+    expect(report.firstBadSeq).toBe(0);
+    expect(report.problems).toEqual([
+      {
+        code: 'truncated',
+        seq: 0,
+        message: `the ledger ${fixture.path} is missing, but anchor file ${fixture.anchorPath} contains a signed checkpoint of size 16: records seq 0..15 were removed`,
+      },
+    ]);
+  });
+
+  it('trusts only the signed note of an anchor', async () => {
+    await writeThreeCommands();
+    const anchor = JSON.parse(await readFile(fixture.anchorPath, 'utf8')) as { heads: Record<string, { size: number; root: string }> };
+    const [head] = Object.values(anchor.heads);
+    head.size = 999;
+    head.root = Buffer.alloc(32).toString('base64');
+    await writeFile(fixture.anchorPath, JSON.stringify(anchor));
+
+    expect((await verify()).ok).toBe(true);
+    // The writer ignores the unsigned fields too, so the next command still appends and signs.
+    const ledger = await fixture.open();
+    await ledger.append(applyRecords('prod/app', 1));
+    await ledger.close();
+    const report = await verify();
+    expect(report.problems).toEqual([]);
+    expect(report.latestCheckpoint?.seq).toBe(19);
+  });
+
+  it('rejects an anchor note that no registered key signed', async () => {
+    await writeThreeCommands();
+    const anchor = JSON.parse(await readFile(fixture.anchorPath, 'utf8')) as { heads: Record<string, { note: string }> };
+    const [head] = Object.values(anchor.heads);
+    const [origin, , root, , signature] = head.note.split('\n');
+    head.note = `${origin}\n999\n${root}\n\n${signature}\n`;
+    await writeFile(fixture.anchorPath, JSON.stringify(anchor));
+
+    const report = await verify();
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      { code: 'bad-signature', seq: 0, message: `the checkpoint in anchor file ${fixture.anchorPath} is not signed by a key this ledger registered` },
+    ]);
+    const ledger = await fixture.open();
+    await ledger.append(applyRecords('prod/app', 1));
+    await expect(ledger.close()).rejects.toThrow(/contains a checkpoint for .* that no key registered in the ledger signed/);
   });
 
   it('reads a ledger through its anchor history after several commands', async () => {

@@ -54,7 +54,12 @@ export class AuditRecorder {
     this.records.push({
       kind: READ_OPERATIONS.has(event.operation) ? 'vault.read' : 'vault.write',
       target: event.entry ? `vault:${event.entry}` : 'vault',
-      details: { operation: event.operation, ...(event.reason ? { reason: event.reason } : {}) },
+      // The generation lets an auditor see a vault file rolled back to an older copy.
+      details: {
+        operation: event.operation,
+        ...(event.reason ? { reason: event.reason } : {}),
+        ...(event.generation !== undefined ? { generation: event.generation } : {}),
+      },
       outcome: event.operation === 'unlock-failed' ? 'failed' : 'ok',
     });
   };

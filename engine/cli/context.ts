@@ -34,9 +34,11 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
   const recorder = new AuditRecorder(io, config, configPath);
   const openVault = async () => {
     const { openVault } = await import('../vault/open.js');
-    const { resolveVaultPath } = await import('../vault/location.js');
-    const vaultPath = await resolveVaultPath({ configPath, env: io.env, cwd: io.cwd });
-    const vault = await openVault({ path: vaultPath, env: io.env, onAccess: recorder.vaultAccess });
+    const { resolveVaultLocation } = await import('../vault/location.js');
+    // The pins, PKCS#11 module and KMS endpoints come from security.yaml or the environment,
+    // never from the vault file.
+    const location = await resolveVaultLocation({ configPath, env: io.env, cwd: io.cwd });
+    const vault = await openVault({ path: location.path, env: io.env, trust: location.trust, onAccess: recorder.vaultAccess });
     recorder.useVault(vault);
     return vault;
   };

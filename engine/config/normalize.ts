@@ -69,7 +69,16 @@ export function normalizeConfig(merged: MergedDocument, locate: ConfigSources['l
   const compliance = singleton('compliance');
   if (compliance) config.compliance = normalizeCompliance(compliance);
   const vault = singleton('vault');
-  if (vault) config.vault = pick<{ path?: string }>(vault, { path: text });
+  if (vault) {
+    config.vault = pick<NonNullable<SecurityConfig['vault']>>(vault, {
+      path: text,
+      id: text,
+      slot_fingerprint: text,
+      pkcs11_module: text,
+      aws_kms_endpoint: text,
+      gcp_kms_endpoint: text,
+    });
+  }
   const ledger = singleton('ledger');
   if (ledger) config.ledger = pick<NonNullable<SecurityConfig['ledger']>>(ledger, { path: text, url: text, retention_days: integer });
 

@@ -190,7 +190,16 @@ export interface SecurityConfig {
   audit?: AuditConfig;
   encryption?: EncryptionConfig;
   compliance?: ComplianceConfig;
-  vault?: { path?: string };
+  vault?: {
+    path?: string;
+    /** Pins checked before any credential is used: the vault id and its key-slot fingerprint. */
+    id?: string;
+    slot_fingerprint?: string;
+    /** Trusted unlock settings, never read from the vault file itself. */
+    pkcs11_module?: string;
+    aws_kms_endpoint?: string;
+    gcp_kms_endpoint?: string;
+  };
   credentials: Record<string, CredentialConfig>;
   ledger?: { path?: string; url?: string; retention_days?: number };
   /** Source of every role, target, policy and credential key, for messages that name a line. */

@@ -11,8 +11,14 @@ import { aishellVersion } from '../version.js';
  * error diagnostic in its own section and does not hide the others.
  */
 export async function createPlan(context: PlanContext, targetNames: string[]): Promise<Plan> {
-  await context.credentials?.assess();
   const targets: TargetPlan[] = [];
+  try {
+    await context.credentials?.assess();
+  } catch (error) {
+    // Without the vault no target can be planned: each reports the vault's message.
+    for (const name of targetNames) targets.push(failedTarget(context, name, error));
+    targetNames = [];
+  }
   for (const name of targetNames) {
     let session: ProviderSession | undefined;
     try {

@@ -34,7 +34,7 @@ describe('schema errors', () => {
     const { diagnostics } = await loadYaml([...POSTGRES_HEAD, 'vault:', '  location_of_the_vault: x']);
 
     const diagnostic = findDiagnostic(diagnostics, 'location_of_the_vault');
-    expect(diagnostic.fix).toBe('valid keys: path');
+    expect(diagnostic.fix).toBe('valid keys: path, id, slot_fingerprint, pkcs11_module, aws_kms_endpoint, gcp_kms_endpoint');
   });
 
   it('boolean given as yes', async () => {

@@ -188,4 +188,13 @@ roles:
     expect(planned.stdout).toContain('equals one of the last 2 values of vault entry db-pw');
     expect(planned.stdout + planned.stderr).not.toContain('First-value-1234');
   });
+
+  it('refuses a vault whose id differs from the pinned one', async () => {
+    await writeConfig('90d');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('  path: ./vault\n', '  path: ./vault\n  id: 00000000-0000-0000-0000-000000000000\n'));
+    const planned = await cli('plan', '-f', file);
+    expect(planned.code).toBe(1);
+    expect(planned.stdout + planned.stderr).toContain("but vault.id in");
+    expect(await (await vault()).has('app-pw')).toBe(false);
+  });
 });

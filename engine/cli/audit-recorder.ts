@@ -89,9 +89,11 @@ export class AuditRecorder {
       }
       return true;
     } catch (error) {
-      this.io.stderr.write(
-        `error: could not write ${records.length} record(s) to the audit ledger: ${error instanceof Error ? error.message : String(error)}\n  fix: check ledger.path or ledger.url, then run aishell audit verify\n`,
-      );
+      const message = error instanceof Error ? error.message : String(error);
+      // The ledger says itself when the records were written and only the checkpoint failed.
+      const appended = (error as { recordsAppended?: number }).recordsAppended ?? 0;
+      const summary = appended > 0 ? message : `could not write ${records.length} record(s) to the audit ledger: ${message}`;
+      this.io.stderr.write(`error: ${summary}\n  fix: check ledger.path or ledger.url, then run aishell audit verify\n`);
       return false;
     }
   }

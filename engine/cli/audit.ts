@@ -33,6 +33,9 @@ export async function envWithConfiguredLedger(args: string[], file: string | und
   const env = { ...io.env };
   if (ledger?.url) env.AISHELL_LEDGER_URL = ledger.url;
   else if (ledger?.path) env.AISHELL_LEDGER = path.resolve(path.dirname(configPath), ledger.path);
+  // audit verify also checks the head kept in the vault, so it needs the same vault.
+  const vaultPath = loaded.config?.vault?.path;
+  if (vaultPath && !env.AISHELL_VAULT_PATH) env.AISHELL_VAULT_PATH = path.resolve(path.dirname(configPath), vaultPath);
   return env;
 }
 

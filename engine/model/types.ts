@@ -227,6 +227,11 @@ export interface HbaRule {
 export interface ServerState {
   /** True for an embedded database (PGlite): no network, no server configuration to change. */
   embedded: boolean;
+  /**
+   * Whether the connecting role is a superuser. PostgreSQL hides some settings from other roles
+   * and lets only superusers run ALTER SYSTEM unless a parameter was granted.
+   */
+  superuser: boolean;
   settings: ActualServerSetting[];
   /** Extensions whose packages are installed on the server (pg_available_extensions). */
   availableExtensions: string[];

@@ -58,6 +58,7 @@ const POLICY_COMMANDS: Record<string, PolicyCommand> = { '*': 'ALL', r: 'SELECT'
 /** Access of the connecting role to the server's configuration, from SERVER_QUERY. */
 export interface ServerAccess {
   embedded: boolean;
+  superuser: boolean;
   canReadFileSettings: boolean;
   canReadHba: boolean;
 }
@@ -122,6 +123,7 @@ export async function inspectServerState(client: SqlClient, access: ServerAccess
 
   return {
     embedded: access.embedded,
+    superuser: access.superuser,
     settings,
     availableExtensions: extensionRows.map((row) => row.name).sort(),
     hbaRules: hbaRows === null ? null : hbaRows.map(toHbaRule),

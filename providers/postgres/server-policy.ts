@@ -40,6 +40,18 @@ export function postgresServerPolicy(config: SecurityConfig, actual: ActualState
     return result;
   }
 
+  if (!actual.server.superuser) {
+    // NOTE: PostgreSQL 15+ can grant ALTER SYSTEM on single parameters to other roles; such a
+    // role is still refused here, since it cannot read every setting that the plan compares.
+    result.diagnostics.push({
+      severity: 'warning',
+      summary: `role ${JSON.stringify(actual.currentUser)} is not a superuser, so it cannot read every server setting or run ALTER SYSTEM; the audit and encryption settings are not planned`,
+      fix: 'plan and apply the audit and encryption sections as a superuser',
+      source: config.sources.keys.get(config.audit ? 'audit' : 'encryption'),
+    });
+    return result;
+  }
+
   if (config.audit) mapAudit(config, config.audit, actual, capabilities, result);
   if (config.encryption) {
     const source = config.sources.keys.get('encryption');

@@ -49,7 +49,7 @@ function actual(extra: Partial<ActualState> = {}): ActualState {
     roles: [actualRole('admin', { superuser: true, system: true })],
     memberships: [],
     roleSettings: [],
-    server: { embedded: false, settings: [], availableExtensions: [], hbaRules: [] },
+    server: { embedded: false, superuser: true, settings: [], availableExtensions: [], hbaRules: [] },
     databases: [database()],
     ...extra,
   };

@@ -19,7 +19,7 @@ describe('diff of a large estate', () => {
       roles: [{ ...ROLE_ATTRIBUTE_DEFAULTS, name: 'admin', superuser: true, password: { kind: 'none' }, system: true }],
       memberships: [],
       roleSettings: [],
-      server: { embedded: false, settings: [], availableExtensions: [], hbaRules: [] },
+      server: { embedded: false, superuser: true, settings: [], availableExtensions: [], hbaRules: [] },
       databases: [{ name: 'app', owner: 'admin', grants: [], defaultPrivileges: [], rlsTables: [], policies: [], extensions: [], objects }],
     } as unknown as ActualState;
     const desired = {

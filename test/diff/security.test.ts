@@ -74,7 +74,7 @@ function actual(extra: Partial<ActualState> = {}): ActualState {
     roles: [actualRole('admin', { superuser: true, system: true }), actualRole('rep'), actualRole('manager')],
     memberships: [],
     roleSettings: [],
-    server: { embedded: false, settings: [], availableExtensions: [], hbaRules: [] },
+    server: { embedded: false, superuser: true, settings: [], availableExtensions: [], hbaRules: [] },
     databases: [database()],
     ...extra,
   };
@@ -217,14 +217,14 @@ const cases: Case[] = [
   {
     name: 'sets a server setting whose configured value differs',
     desired: desired({ serverSettings: [{ name: 'pgaudit.log', value: 'ddl', list: false, needsRestart: false }] }),
-    actual: actual({ server: { embedded: false, settings: [serverSetting('pgaudit.log', 'ddl', 'all')], availableExtensions: [], hbaRules: [] } }),
+    actual: actual({ server: { embedded: false, superuser: true, settings: [serverSetting('pgaudit.log', 'ddl', 'all')], availableExtensions: [], hbaRules: [] } }),
     addresses: ["prod: set pgaudit.log = 'ddl' (server, needs reload)"],
   },
   {
     name: 'configured value waiting for a restart is no change',
     desired: desired({ serverSettings: [{ name: 'shared_preload_libraries', value: 'pgaudit', list: true, needsRestart: true }] }),
     actual: actual({
-      server: { embedded: false, settings: [serverSetting('shared_preload_libraries', '', 'pgaudit')], availableExtensions: [], hbaRules: [] },
+      server: { embedded: false, superuser: true, settings: [serverSetting('shared_preload_libraries', '', 'pgaudit')], availableExtensions: [], hbaRules: [] },
     }),
     addresses: [],
   },

@@ -34,7 +34,7 @@ function actual(settings: ActualServerSetting[], availableExtensions = ['pgaudit
     roles: [],
     memberships: [],
     roleSettings: [],
-    server: { embedded: false, settings, availableExtensions, hbaRules: [] },
+    server: { embedded: false, superuser: true, settings, availableExtensions, hbaRules: [] },
     databases: [{ name: 'app', owner: 'postgres', grants: [], defaultPrivileges: [], objects: [], rlsTables: [], policies: [], extensions: ['pgaudit'] }],
   };
 }
@@ -43,6 +43,16 @@ const pg15 = capabilitiesFor(150004);
 const audit = { enabled: true, operations: ['ddl', 'role'] };
 
 describe('audit mapping', () => {
+  it('plans no server settings without a superuser', () => {
+    const state = actual([setting('shared_preload_libraries', null)]);
+    const result = postgresServerPolicy(config({ audit }), { ...state, currentUser: 'deployer', server: { ...state.server, superuser: false } }, pg15);
+    expect(result.serverSettings).toEqual([]);
+    expect(result.roleSettings).toEqual([]);
+    expect(result.diagnostics.map((each) => each.summary)).toContain(
+      'role "deployer" is not a superuser, so it cannot read every server setting or run ALTER SYSTEM; the audit and encryption settings are not planned',
+    );
+  });
+
   it('reports missing pgaudit with its package', () => {
     const result = postgresServerPolicy(config({ audit }), actual([setting('shared_preload_libraries', '')], []), pg15);
     const errors = result.diagnostics.filter((each) => each.severity === 'error');

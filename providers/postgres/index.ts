@@ -242,12 +242,17 @@ async function runServerSettings(
   onStatement?: StatementListener,
 ): Promise<void> {
   if (statements.length === 0) return;
+  let applied = 0;
   for (const { change, statement } of statements) {
     try {
       await client.query(statement.sql);
     } catch (error) {
+      // The settings written before the failure are in postgresql.auto.conf already; reloading
+      // makes the running server use them too, so the next plan compares against what runs.
+      if (applied > 0) await client.query('SELECT pg_reload_conf()').catch(() => undefined);
       throw new ServerSettingError(change, statement.display, error instanceof Error ? error.message : String(error));
     }
+    applied += 1;
     onStatement?.(change, { database: statement.database, sql: statement.display, outsideTransaction: true });
   }
   await client.query('SELECT pg_reload_conf()');

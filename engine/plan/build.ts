@@ -119,7 +119,7 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
       fingerprint: fingerprint(
         actual,
         target.drop_unmanaged_roles ? null : referencedRoles(desired),
-        config.audit !== undefined || config.encryption !== undefined,
+        new Set((desired.serverSettings ?? []).map((setting) => setting.name)),
       ),
       changes,
       diagnostics,

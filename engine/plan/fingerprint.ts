@@ -9,11 +9,11 @@ import type { ActualState, DesiredState } from '../model/types.js';
  * `roles` limits the fingerprint to the roles the plan reads: on a shared cluster, other teams'
  * roles come and go, and that must not make every saved plan stale. Null covers every role, as
  * drop_unmanaged_roles needs. Objects are always covered, since `schema.*` expands over them.
- * Server parameters, extensions and pg_hba.conf are covered only with `server`, which a plan
- * sets when the file has an audit or encryption section: other plans do not read them, and
- * tests and teams that change them must not make those plans stale.
+ * Server parameters are covered only by name in `settings`, the ones the plan sets, and
+ * extensions and pg_hba.conf only when there is any: other plans do not read them, and tests
+ * and teams that change other parameters must not make those plans stale.
  */
-export function fingerprint(state: ActualState, roles: ReadonlySet<string> | null = null, server = true): string {
+export function fingerprint(state: ActualState, roles: ReadonlySet<string> | null = null, settings: ReadonlySet<string> = new Set()): string {
   const sorted = (items: unknown[]) => items.map((item) => JSON.stringify(item)).sort();
   const relevant = (name: string) => roles === null || roles.has(name);
   const normalised = {
@@ -21,9 +21,10 @@ export function fingerprint(state: ActualState, roles: ReadonlySet<string> | nul
     roles: sorted(state.roles.filter((role) => relevant(role.name))),
     memberships: sorted(state.memberships.filter((membership) => relevant(membership.member) || relevant(membership.role))),
     roleSettings: sorted(state.roleSettings.filter((setting) => relevant(setting.role))),
-    server: server
+    server:
+      settings.size > 0
       ? {
-          settings: sorted(state.server.settings),
+          settings: sorted(state.server.settings.filter((setting) => settings.has(setting.name))),
           availableExtensions: sorted(state.server.availableExtensions),
           hbaRules: state.server.hbaRules === null ? null : sorted(state.server.hbaRules),
         }

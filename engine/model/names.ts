@@ -3,8 +3,11 @@
  * `"My Schema"."Odd.Name"`, `schema.*`, and `schema.function(integer, text)`.
  */
 
-/** Splits a dotted name into its parts, honouring double-quoted parts that may hold dots. */
-export function splitQualifiedName(text: string): string[] {
+/**
+ * Splits text at each unquoted `separator`, honouring double-quoted parts that may hold it and
+ * `""` for a quote inside them. Shared by qualified names (`.`) and list values (`,`).
+ */
+export function splitQuoted(text: string, separator: string): string[] {
   const parts: string[] = [];
   let current = '';
   let quoted = false;
@@ -21,7 +24,7 @@ export function splitQualifiedName(text: string): string[] {
       }
     } else if (char === '"') {
       quoted = true;
-    } else if (char === '.') {
+    } else if (char === separator) {
       parts.push(current);
       current = '';
     } else {
@@ -30,6 +33,11 @@ export function splitQualifiedName(text: string): string[] {
   }
   parts.push(current);
   return parts;
+}
+
+/** Splits a dotted name into its parts, honouring double-quoted parts that may hold dots. */
+export function splitQualifiedName(text: string): string[] {
+  return splitQuoted(text, '.');
 }
 
 /**

@@ -4,6 +4,8 @@
  * written `TRUE` in postgresql.conf compares equal to the `on` that aishell would set.
  */
 
+import { splitQuoted } from '../../engine/model/names.js';
+
 type SettingKind = 'bool' | 'enum' | 'libraries' | 'audit-classes';
 
 interface SettingDefinition {
@@ -35,31 +37,9 @@ const FALSE_WORDS = new Set(['off', 'false', 'no', '0', 'f', 'n']);
 
 /** Splits a comma-separated parameter value, honouring double-quoted elements. */
 export function splitListValue(value: string): string[] {
-  const items: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const char = value[i];
-    if (quoted) {
-      if (char === '"' && value[i + 1] === '"') {
-        current += '"';
-        i++;
-      } else if (char === '"') {
-        quoted = false;
-      } else {
-        current += char;
-      }
-    } else if (char === '"') {
-      quoted = true;
-    } else if (char === ',') {
-      items.push(current.trim());
-      current = '';
-    } else {
-      current += char;
-    }
-  }
-  items.push(current.trim());
-  return items.filter((item) => item !== '');
+  return splitQuoted(value, ',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** The canonical text of a value of one of SERVER_SETTINGS; other parameters keep their text. */

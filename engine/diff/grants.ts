@@ -50,12 +50,19 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
   // because a revoke without it acts for the owner and would leave that grant in place.
   // Privileges of grantees that are not managed (PUBLIC without manage_public, undeclared or
   // ignored roles) are read only where the file grants them, so they converge but are never revoked.
+  // The owner is looked up once per grant, and a grant is copied only when its grantor is dropped:
+  // this loop runs once per inspected privilege, 110,000 times on an estate of 100,000 grants.
   const held = new Map<string, Grant[]>();
   for (const grant of actual.grants) {
     const key = grantKey(grant);
-    if (isOwner(grant) || (!scope.managesGrantee(grant.grantee) && !wanted.has(key))) continue;
-    const grantor = grant.grantor === owners.get(ownerKey(grant.object)) ? undefined : grant.grantor;
-    held.set(key, [...(held.get(key) ?? []), { ...grant, grantor }]);
+    if (!scope.managesGrantee(grant.grantee) && !wanted.has(key)) continue;
+    const owner = owners.get(ownerKey(grant.object));
+    if (owner === grant.grantee) continue;
+
+    const entry = grant.grantor === owner ? { ...grant, grantor: undefined } : grant;
+    const grantors = held.get(key);
+    if (grantors) grantors.push(entry);
+    else held.set(key, [entry]);
   }
 
   const changes: Change[] = [];

@@ -1,4 +1,4 @@
-import type { Change } from '../../engine/diff/changes.js';
+import type { Change, ChangeKind } from '../../engine/diff/changes.js';
 import { ApplyError, type StatementListener } from '../../engine/provider.js';
 import type { SqlClient } from './client.js';
 import type { Statement } from './statements.js';
@@ -14,6 +14,34 @@ const BATCH_CHARACTERS = 1 << 20;
 
 /** Between statements; the newline before the semicolon ends any `--` comment a statement ends with. */
 const SEPARATOR = '\n;\n';
+
+/**
+ * Whether the statements of a change kind may share a batch. A batch is a simple query, which
+ * runs every statement in its text. Policies embed expressions written in the file, so they run
+ * alone over the extended protocol, which executes exactly one statement. An expression that
+ * ends its statement early then fails instead of running what follows it. The other batched
+ * kinds are built from quoted names, quoted literals and keywords only. ALTER SYSTEM runs after
+ * the commit, outside any batch.
+ */
+const BATCHED: Record<ChangeKind, boolean> = {
+  create_role: true,
+  alter_role: true,
+  set_password: true,
+  drop_role: true,
+  grant: true,
+  revoke: true,
+  grant_membership: true,
+  revoke_membership: true,
+  grant_default_privilege: true,
+  revoke_default_privilege: true,
+  alter_rls: true,
+  create_policy: false,
+  alter_policy: false,
+  drop_policy: true,
+  set_role_setting: true,
+  reset_role_setting: true,
+  set_server_setting: false,
+};
 
 /**
  * A batch of several statements failed. The server aborted the transaction at one of them but
@@ -62,6 +90,14 @@ export class StatementBatch {
 
   async run(client: SqlClient, change: Change, statement: Statement): Promise<void> {
     if (this.client !== undefined && this.client !== client) await this.flush();
+    if (!BATCHED[change.kind]) {
+      await this.flush();
+      this.client = client;
+      this.pending.push({ change, statement });
+      await this.flush();
+      return;
+    }
+
     this.client = client;
     this.pending.push({ change, statement });
     this.characters += statement.sql.length;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { grantAddress } from '../../engine/diff/addresses.js';
 import type { Change } from '../../engine/diff/changes.js';
-import type { Grant } from '../../engine/model/types.js';
+import type { Grant, Policy } from '../../engine/model/types.js';
 import { ApplyError } from '../../engine/provider.js';
 import { BATCH_STATEMENTS } from '../../providers/postgres/batch.js';
 import { postgresProvider } from '../../providers/postgres/index.js';
@@ -68,6 +68,35 @@ describe.each(BACKENDS)('batched apply on %s', (backend) => {
     const [held] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS orders, has_table_privilege($1, $4, $3) AS invoices', [reader, 'public.orders', 'SELECT', 'public.invoices']);
     expect(held.orders).toBe(false);
     expect(held.invoices).toBe(false);
+  });
+
+  it('runs a policy expression as one statement', async () => {
+    const reader = scratch.role('reader');
+    // An expression that closes its statement and starts another: sent in a batch, the simple
+    // query protocol would run the CREATE TABLE too.
+    const policy: Policy = {
+      database: scratch.database,
+      schema: 'public',
+      table: 'orders',
+      name: 'own_rows',
+      command: 'SELECT',
+      roles: [reader],
+      permissive: true,
+      using: 'true); CREATE TABLE public.injected (id int); SELECT (1',
+      withCheck: null,
+    };
+    const changes: Change[] = [
+      grantChange(scratch, reader, 'orders'),
+      { kind: 'create_policy', address: 'batch/app: create policy own_rows', database: scratch.database, destructive: false, policy },
+      grantChange(scratch, reader, 'invoices'),
+    ];
+
+    const { error } = await execute(changes);
+
+    expect(error).toBeInstanceOf(ApplyError);
+    expect((error as ApplyError).change).toBe(changes[1]);
+    const [created] = await scratch.sql("SELECT to_regclass('public.injected') IS NOT NULL AS exists");
+    expect(created.exists).toBe(false);
   });
 
   it('commits every batch when all succeed', async () => {

@@ -78,8 +78,8 @@ export async function applyPlan(context: PlanContext, plan: Plan, hooks: ApplyHo
         }
         throw error;
       }
-      // The target is planned once more, so an apply that left differences says so instead of
-      // reporting success while the next plan is not empty.
+      // The target is planned once more, so an apply that left differences reports them
+      // instead of a success that the next plan would contradict.
       const after = await planTarget(context, target.name, session);
       const result = { target: target.name, changes, statements, remaining: after.plan.changes.map((change) => change.address) };
       applied.push(result);

@@ -27,9 +27,9 @@ const GENERATED_LENGTH = 32;
 const MAX_GENERATE_ATTEMPTS = 20;
 
 /**
- * Resolves secrets for plan and apply, and carries declared credentials through rotation: a new
- * value is stored as pending, set in the databases, and made current only after they commit, so
- * that a failure at any step leaves the vault and the databases agreeing on one password.
+ * Resolves secrets for plan and apply, and carries declared credentials through rotation. A new
+ * value is stored as pending, set in the databases, and made current only after they commit. A
+ * failure at any step therefore leaves the vault and the databases agreeing on one password.
  */
 export class CredentialManager implements SecretResolver {
   private vault?: Promise<CredentialVault>;

@@ -1,15 +1,10 @@
 import type { ActualRole, DesiredState, TargetScope } from '../model/types.js';
 import { PUBLIC } from '../model/types.js';
-
-/** Turns an ignore_roles pattern (`legacy_*`, `tmp_?`) into an anchored regular expression. */
-export function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
-}
+import { globToRegExp } from '../glob.js';
 
 /**
- * Which roles a target manages. Declared roles are authoritative; roles matching ignore_roles and
- * the server's own roles are never touched, even when declared.
+ * The set of roles a target manages. Declared roles are authoritative. Roles matching
+ * ignore_roles and the server's own roles are never touched, even when declared.
  */
 export class RoleScope {
   private readonly ignorePatterns: RegExp[];
@@ -20,7 +15,7 @@ export class RoleScope {
     readonly scope: TargetScope,
     private readonly systemRoles: Set<string>,
   ) {
-    this.ignorePatterns = scope.ignoreRoles.map(globToRegExp);
+    this.ignorePatterns = scope.ignoreRoles.map((pattern) => globToRegExp(pattern));
     this.managed = new Set(desired.roles.map((role) => role.name).filter((name) => !this.isIgnored(name)));
   }
 
@@ -28,7 +23,7 @@ export class RoleScope {
     return this.systemRoles.has(name) || this.ignorePatterns.some((pattern) => pattern.test(name));
   }
 
-  /** True when the privileges that `grantee` holds converge to the file. */
+  /** Returns true when the privileges of `grantee` converge to the file. */
   managesGrantee(grantee: string): boolean {
     if (grantee === PUBLIC) return this.scope.managePublic;
     return this.managed.has(grantee);

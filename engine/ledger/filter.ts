@@ -2,6 +2,7 @@ import { canonicalJson } from './canonical.js';
 import { actorIdentity, describeActor } from './actor.js';
 import { LedgerError } from './errors.js';
 import type { LedgerRecord, RecordFilter } from './types.js';
+import { globToRegExp } from '../glob.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -35,11 +36,7 @@ export function matchesPattern(pattern: string, text: string | undefined): boole
   if (!/[*?]/.test(pattern)) {
     return text.toLowerCase().includes(pattern.toLowerCase());
   }
-  const source = pattern
-    .split('')
-    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, 'i').test(text);
+  return globToRegExp(pattern, 'i').test(text);
 }
 
 /**

@@ -3,6 +3,7 @@
  * reject or truncate, fields that only make sense together, and conflicts with `ignore_roles`.
  */
 import { at, CheckContext, isPublic } from './context.js';
+import { globToRegExp } from '../../glob.js';
 
 /** NAMEDATALEN - 1: PostgreSQL truncates longer identifiers, so the plan would never converge. */
 const POSTGRES_MAX_NAME_BYTES = 63;
@@ -78,12 +79,6 @@ function checkPostgresName(context: CheckContext, name: string): void {
   } else if (name.toLowerCase().startsWith('pg_')) {
     context.error(`role name "${name}" starts with pg_, which PostgreSQL reserves for system roles`, source, 'choose another name');
   }
-}
-
-/** Turns an ignore_roles pattern into a regular expression: `*` is any text, `?` one character. */
-export function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, 's');
 }
 
 /** Tells whether the date part names a real day (no 2027-02-30); the schema checks only its form. */

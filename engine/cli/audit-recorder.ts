@@ -90,7 +90,7 @@ export class AuditRecorder {
       return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      // The ledger says itself when the records were written and only the checkpoint failed.
+      // When the records were written and only the checkpoint failed, the ledger's message states that.
       const appended = (error as { recordsAppended?: number }).recordsAppended ?? 0;
       const summary = appended > 0 ? message : `could not write ${records.length} record(s) to the audit ledger: ${message}`;
       this.io.stderr.write(`error: ${summary}\n  fix: check ledger.path or ledger.url, then run aishell audit verify\n`);

@@ -39,7 +39,7 @@ export async function envWithConfiguredLedger(args: string[], file: string | und
   return env;
 }
 
-/** Runs `aishell audit`, reading the ledger that security.yaml names unless told otherwise. */
+/** Runs `aishell audit` on the ledger that security.yaml names, unless an option or variable names another. */
 export async function runAudit(args: string[], io: CommandIo): Promise<number> {
   const { runAuditCommand } = await import('../ledger/cli.js');
   const { file, rest } = takeFileOption(args);

@@ -181,8 +181,8 @@ export function diffDefaultPrivileges(
 }
 
 /**
- * A privilege granted by several grantors is revoked once per grantor; their addresses get the
- * grantor appended so that every address in a plan stays unique.
+ * Appends the grantor to the addresses of a privilege granted by several grantors. Such a
+ * privilege is revoked once per grantor, and every address in a plan must stay unique.
  */
 function dedupeAddresses(changes: Change[]): Change[] {
   const seen = new Map<string, number>();

@@ -38,8 +38,8 @@ export const ROLE_ATTRIBUTE_DEFAULTS: RoleAttributes = {
 };
 
 /**
- * What is known of a role's stored password. `scram` keeps the verifier so that a declared
- * password can be checked against it without being set again; `unreadable` means the connecting
+ * The known state of a role's stored password. `scram` keeps the verifier, so that a declared
+ * password can be checked against it without being set again. `unreadable` means the connecting
  * role may not read pg_authid.
  */
 export type StoredPassword =
@@ -266,7 +266,7 @@ export interface ActualState {
   databases: DatabaseState[];
 }
 
-/** What the file declares for one target, before `schema.*` and ALL are expanded. */
+/** The declared state of one target, before `schema.*` and ALL are expanded. */
 export interface DesiredState {
   roles: DesiredRole[];
   absentRoles: { name: string; reassignOwnedTo: string | null; source?: SourceRef }[];
@@ -282,7 +282,7 @@ export interface DesiredState {
 
 /**
  * A declared grant whose object may still be a pattern (`public.*`) and whose privileges may
- * still say ALL; diff expands it against the objects that exist.
+ * still include ALL. Diff expands it against the objects that exist.
  */
 export interface DesiredGrant {
   database: string;

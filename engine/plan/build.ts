@@ -52,8 +52,8 @@ export async function planTarget(context: PlanContext, targetName: string, sessi
   const now = new Date();
 
   // Policy expressions and role setting values are compared in the server's own form, and the
-  // audit and encryption sections become server settings; both need the provider, so they are
-  // resolved here and diff stays a pure comparison.
+  // audit and encryption sections become server settings. Both need the provider, so they are
+  // resolved here, and diff stays a pure comparison.
   const serverPolicy = session.serverPolicy(config, actual);
   const policies = resolveSessionRoles(built.desired.policies, actual.currentUser);
 
@@ -153,7 +153,7 @@ function locate(context: PlanContext, diagnostic: SourcedDiagnostic): Diagnostic
 /**
  * Compares each declared password of an existing role with its stored SCRAM verifier, so that a
  * password that already matches is not set again and the second plan stays empty. A password from
- * a credential due for rotation is marked to be set to a new generated value; during an
+ * a credential due for rotation is marked to be set to a new generated value. During an
  * interrupted rotation, both the pending and the current value count as a match.
  */
 async function checkPasswords(

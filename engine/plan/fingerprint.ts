@@ -3,8 +3,8 @@ import type { ActualState, DesiredState } from '../model/types.js';
 
 /**
  * A SHA-256 fingerprint of the inspected state that a plan depends on. Lists are sorted first,
- * because catalog queries return rows in no guaranteed order; a plan file is applied only while
- * the fingerprint still matches what the server holds.
+ * because catalog queries return rows in no guaranteed order. A plan file is applied only while
+ * the fingerprint still matches the server's state.
  *
  * `roles` limits the fingerprint to the roles the plan reads: on a shared cluster, other teams'
  * roles come and go, and that must not make every saved plan stale. Null covers every role, as

@@ -39,16 +39,16 @@ function passwordsToSet(changes: Change[]): { role: string; ref: SecretRef; sour
   return passwords;
 }
 
-/** What the policy check needs from the credential manager. */
+/** The credential manager's methods that the policy check uses. */
 export interface PolicyCredentials {
   needsNewValue(ref: SecretRef): boolean;
   previousValues(name: string, count: number): Promise<string[]>;
 }
 
 /**
- * Checks every password the plan would set: it must be readable now (an environment variable that
- * is set, a vault entry that exists and has not expired), so that apply cannot fail on it, and it
- * must meet password_policy, so a weak password stops the plan before anything is applied. The
+ * Checks every password the plan would set. It must be readable now (an environment variable that
+ * is set, a vault entry that exists and has not expired), so that apply cannot fail on it. It must
+ * also meet password_policy, so a weak password stops the plan before anything is applied. The
  * values never appear in a message: an error names the role and where its password comes from.
  */
 export async function checkPasswordPolicy(

@@ -144,7 +144,8 @@ export const postgresProvider: Provider = {
 async function passwordHasher(changes: Change[], resolveSecret: (ref: SecretRef) => Promise<string>): Promise<(ref: SecretRef) => string> {
   const secrets = new Map<string, string>();
   for (const change of changes) {
-    const ref = change.kind === 'create_role' ? change.password : change.kind === 'set_password' ? change.password : undefined;
+    let ref: SecretRef | undefined;
+    if (change.kind === 'create_role' || change.kind === 'set_password') ref = change.password;
     if (ref) secrets.set(`${ref.kind}:${ref.name}`, await resolveSecret(ref));
   }
   return (ref: SecretRef) => scramVerifier(secrets.get(`${ref.kind}:${ref.name}`)!);
@@ -172,12 +173,12 @@ async function executeInTransactions(
   options: ExecuteOptions,
   onStatement?: StatementListener,
 ): Promise<void> {
-  // In a target with several databases, another database's connection sees a role only once
-  // its CREATE ROLE has committed, so new roles are committed first and dropped again on failure.
+  // In a target with several databases, a role is visible to another database's connection only
+  // after its CREATE ROLE commits. New roles are therefore committed first, and dropped on failure.
   const multiDatabase = clients.size > 1;
   const created = multiDatabase ? await createRolesFirst(clients.get(primary)!, changes, hash, options.batchSize, onStatement) : [];
   // REASSIGN OWNED and DROP OWNED lock the role, so two open transactions that run them for one
-  // role would wait on each other; role drops therefore run after the other changes commit.
+  // role would wait on each other. Role drops therefore run after the other changes commit.
   const deferred: { change: Change; statement: Statement }[] = [];
 
   const open = new Set<string>();
@@ -247,7 +248,7 @@ async function runServerSettings(
     try {
       await client.query(statement.sql);
     } catch (error) {
-      // The settings written before the failure are in postgresql.auto.conf already; reloading
+      // The settings written before the failure are already in postgresql.auto.conf. A reload
       // makes the running server use them too, so the next plan compares against what runs.
       if (applied > 0) await client.query('SELECT pg_reload_conf()').catch(() => undefined);
       throw new ServerSettingError(change, statement.display, error instanceof Error ? error.message : String(error));
@@ -272,8 +273,8 @@ async function runStatement(client: SqlClient, change: Change, statement: Statem
  * Commits every database, then runs the deferred role drops: each database's REASSIGN OWNED and
  * DROP OWNED in a transaction of its own, then DROP ROLE.
  * NOTE: this is not atomic across databases. A drop that fails leaves the other changes, and
- * the databases already cleaned, committed; the error says so. Two-phase commit would need
- * max_prepared_transactions > 0 on the server.
+ * the databases already cleaned, committed, and its error message states that. Two-phase commit
+ * would need max_prepared_transactions > 0 on the server.
  */
 async function commitAll(
   primary: string,

@@ -103,6 +103,9 @@ const RELATION_KINDS: Record<string, RelationKind> = {
   p: 'partitioned table',
 };
 
+/** pg_proc.prokind codes; `f` and `w` (window functions) are both granted as functions. */
+const ROUTINE_KINDS: Record<string, CatalogObject['routineKind']> = { p: 'procedure', a: 'aggregate' };
+
 const DEFAULT_ACL_TYPES: Record<string, DefaultObjectType> = {
   r: 'tables',
   S: 'sequences',
@@ -241,7 +244,7 @@ async function inspectDatabase(
       name: row.name,
       routine: row.routine,
       owner: row.owner,
-      routineKind: row.prokind === 'p' ? 'procedure' : row.prokind === 'a' ? 'aggregate' : 'function',
+      routineKind: ROUTINE_KINDS[row.prokind] ?? 'function',
     }));
     addGrant({ kind: 'function', schema: row.schema, name: row.name, routine: row.routine }, row);
   }

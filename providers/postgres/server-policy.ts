@@ -41,8 +41,8 @@ export function postgresServerPolicy(config: SecurityConfig, actual: ActualState
   }
 
   if (!actual.server.superuser) {
-    // NOTE: PostgreSQL 15+ can grant ALTER SYSTEM on single parameters to other roles; such a
-    // role is still refused here, since it cannot read every setting that the plan compares.
+    // NOTE: PostgreSQL 15+ can grant ALTER SYSTEM on single parameters to other roles. Such a
+    // role is still rejected here, because it cannot read every setting that the plan compares.
     result.diagnostics.push({
       severity: 'warning',
       summary: `role ${JSON.stringify(actual.currentUser)} is not a superuser, so it cannot read every server setting or run ALTER SYSTEM; the audit and encryption settings are not planned`,

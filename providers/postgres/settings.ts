@@ -42,7 +42,7 @@ export function splitListValue(value: string): string[] {
     .filter((item) => item !== '');
 }
 
-/** The canonical text of a value of one of SERVER_SETTINGS; other parameters keep their text. */
+/** Returns the canonical text of a value of one of SERVER_SETTINGS; other parameters keep their text. */
 export function canonicalSetting(name: string, value: string): string {
   const definition = SERVER_SETTINGS[name];
   if (!definition) return value;

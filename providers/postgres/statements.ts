@@ -32,7 +32,7 @@ const ATTRIBUTE_KEYWORDS: [keyof RoleAttributes, string, string][] = [
   ['inherit', 'INHERIT', 'NOINHERIT'],
 ];
 
-/** The role options of CREATE ROLE or ALTER ROLE for the given attributes. */
+/** Builds the role options of CREATE ROLE or ALTER ROLE for the given attributes. */
 function roleOptions(attributes: Partial<RoleAttributes>): string[] {
   const options: string[] = [];
   for (const [field, yes, no] of ATTRIBUTE_KEYWORDS) {
@@ -60,7 +60,7 @@ function commentStatement(role: string, comment: string | null): Statement {
   return plain(`COMMENT ON ROLE ${quoteIdent(role)} IS ${comment === null ? 'NULL' : quoteLiteral(comment)}`);
 }
 
-/** The SQL form of an object: the keyword after ON and the quoted name. */
+/** Formats an object for GRANT and REVOKE: the keyword after ON and the quoted name. */
 function objectSql(object: ObjectRef): string {
   switch (object.kind) {
     case 'database':
@@ -78,9 +78,9 @@ function objectSql(object: ObjectRef): string {
 }
 
 /**
- * Formats a routine as `"schema"."name"(integer, text)`. The bare name comes apart from the
- * signature and is quoted, since a name may contain parentheses; the argument list comes from
- * format_type on the server, which quotes every type name that needs it, never from the file.
+ * Formats a routine as `"schema"."name"(integer, text)`. The bare name is quoted on its own,
+ * because a name may contain parentheses. The argument list comes from format_type on the
+ * server, which quotes every type name that needs it, and never from the file.
  */
 function routineSql(object: ObjectRef): string {
   const routine = object.routine;
@@ -222,7 +222,7 @@ const BUILDERS: { [K in ChangeKind]: Builder<K> } = {
   set_server_setting: security('set_server_setting'),
 };
 
-/** The statements of one change; with `hash` null, passwords appear only as their source. */
+/** Builds the statements of one change. With `hash` null, passwords appear only as their source. */
 export function statementsFor(change: Change, hash: PasswordHasher): Statement[] {
   const build = BUILDERS[change.kind] as Builder<ChangeKind>;
   return build(change as never, hash);

@@ -95,7 +95,10 @@ describe('ledger verification', () => {
 
     for (let offset = 0; offset < line.length; offset += 5) {
       const char = line[offset];
-      const replacement = /[0-8]/.test(char) ? String(Number(char) + 1) : char === '9' ? '0' : /[a-y]/.test(char) ? String.fromCharCode(char.charCodeAt(0) + 1) : 'x';
+      let replacement = 'x';
+      if (/[0-8]/.test(char)) replacement = String(Number(char) + 1);
+      else if (char === '9') replacement = '0';
+      else if (/[a-y]/.test(char)) replacement = String.fromCharCode(char.charCodeAt(0) + 1);
       const lines = [...original];
       lines[target] = `${line.slice(0, offset)}${replacement}${line.slice(offset + 1)}`;
       await fixture.writeLines(lines);

@@ -7,9 +7,18 @@
  * and EXECUTE on functions), which must be visible for manage_public to work.
  */
 
+import { quoteLiteral } from './quote.js';
+import { SERVER_SETTING_NAMES } from './settings.js';
+
 /** Schemas that belong to the server and are never managed. */
 const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'`;
+
+/**
+ * The parameters of SERVER_SETTINGS as an array literal. They are constants of settings.ts, and
+ * writing them into the text lets the settings queries run in a batch, which takes no parameters.
+ */
+const SETTING_NAMES = `ARRAY[${SERVER_SETTING_NAMES.map(quoteLiteral).join(', ')}]::text[]`;
 
 const GRANTEE_NAME = `CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END`;
 
@@ -153,14 +162,14 @@ WHERE rs.setrole <> 0`;
  */
 export const SERVER_SETTINGS_QUERY = `
 SELECT names.name, s.setting AS running, coalesce(s.pending_restart, false) AS pending_restart
-FROM unnest($1::text[]) AS names(name)
+FROM unnest(${SETTING_NAMES}) AS names(name)
 LEFT JOIN pg_settings s ON s.name = names.name`;
 
 /** The last value of each parameter in the configuration files; later files and lines win. */
 export const FILE_SETTINGS_QUERY = `
 SELECT DISTINCT ON (name) name, setting
 FROM pg_file_settings
-WHERE error IS NULL AND name = ANY($1::text[])
+WHERE error IS NULL AND name = ANY(${SETTING_NAMES})
 ORDER BY name, seqno DESC`;
 
 export const AVAILABLE_EXTENSIONS_QUERY = `SELECT name FROM pg_available_extensions`;

@@ -11,8 +11,17 @@ export interface SqlClient {
    * the transaction that is open. The first statement that fails aborts the rest.
    */
   exec(sql: string): Promise<void>;
+  /**
+   * Runs fixed catalog queries in one round trip (a simple query) and returns the rows of each.
+   * They must take no parameters and hold no text from the configuration, because a simple
+   * query runs whatever statements its text contains.
+   */
+  queryBatch(queries: readonly string[]): Promise<Record<string, unknown>[][]>;
   close(): Promise<void>;
-  /** Number of queries sent since the client opened: tests use it to count catalog queries. */
+  /**
+   * Number of round trips to the server since the client opened (a batch counts once): tests use
+   * it to count catalog queries.
+   */
   readonly queryCount: number;
 }
 
@@ -51,6 +60,13 @@ export async function connectServer(connectionString: string, password?: string)
       // Without parameters, pg sends a simple query, which may hold several statements.
       await client.query(sql);
     },
+    async queryBatch(queries: readonly string[]) {
+      count += 1;
+      // pg returns one result per statement, or a bare result when the text holds one.
+      const results: unknown = await client.query(queries.join(';\n'));
+      const list = (Array.isArray(results) ? results : [results]) as { rows: Record<string, unknown>[] }[];
+      return list.map((result) => result.rows);
+    },
     async close() {
       await client.end();
     },
@@ -77,6 +93,11 @@ export async function connectPglite(dataDir: string | null): Promise<SqlClient> 
     async exec(sql: string) {
       count += 1;
       await db.exec(sql);
+    },
+    async queryBatch(queries: readonly string[]) {
+      count += 1;
+      const results = await db.exec(queries.join(';\n'));
+      return results.map((result) => result.rows as Record<string, unknown>[]);
     },
     async close() {
       await db.close();

@@ -8,8 +8,7 @@ import type {
   ServerState,
 } from '../../engine/model/types.js';
 import * as catalog from './catalog.js';
-import type { SqlClient } from './client.js';
-import { canonicalSetting, SERVER_SETTING_NAMES } from './settings.js';
+import { canonicalSetting } from './settings.js';
 
 /** Raw rows of the row-level security, settings and pg_hba queries, typed apart from the model. */
 interface RlsTableRow {
@@ -63,14 +62,17 @@ export interface ServerAccess {
   canReadHba: boolean;
 }
 
-/** Reads row-level security, policies and extensions of one database: three queries. */
-export async function inspectRowLevelSecurity(
+/** The queries of one database's row-level security, policies and extensions. */
+export const RLS_QUERIES = { rlsTables: catalog.RLS_TABLES_QUERY, policies: catalog.POLICIES_QUERY, extensions: catalog.EXTENSIONS_QUERY };
+
+/** Builds one database's row-level security, policies and extensions from the rows of RLS_QUERIES. */
+export function toRowLevelSecurity(
   database: string,
-  client: SqlClient,
-): Promise<{ rlsTables: RlsTable[]; policies: Policy[]; extensions: string[] }> {
-  const tableRows = await client.query<RlsTableRow>(catalog.RLS_TABLES_QUERY);
-  const policyRows = await client.query<PolicyRow>(catalog.POLICIES_QUERY);
-  const extensionRows = await client.query<{ name: string }>(catalog.EXTENSIONS_QUERY);
+  rows: Record<keyof typeof RLS_QUERIES, unknown[]>,
+): { rlsTables: RlsTable[]; policies: Policy[]; extensions: string[] } {
+  const tableRows = rows.rlsTables as RlsTableRow[];
+  const policyRows = rows.policies as PolicyRow[];
+  const extensionRows = rows.extensions as { name: string }[];
 
   return {
     rlsTables: tableRows.map((row) => ({ database, schema: row.schema, table: row.table, enabled: row.enabled, force: row.force })),
@@ -89,26 +91,36 @@ export async function inspectRowLevelSecurity(
   };
 }
 
-/** Reads the settings of every role in one query; an entry is stored as `name=value`. */
-export async function inspectRoleSettings(client: SqlClient): Promise<RoleSetting[]> {
-  const rows = await client.query<RoleSettingRow>(catalog.ROLE_SETTINGS_QUERY);
-  return rows.map((row) => {
+/** Builds the role settings from the rows of ROLE_SETTINGS_QUERY; an entry is stored as `name=value`. */
+export function toRoleSettings(rows: unknown[]): RoleSetting[] {
+  return (rows as RoleSettingRow[]).map((row) => {
     const split = row.entry.indexOf('=');
     return { role: row.role, database: row.database, name: row.entry.slice(0, split), value: row.entry.slice(split + 1) };
   });
 }
 
 /**
- * Reads the server parameters, the available extensions and pg_hba.conf: at most four queries,
- * fewer when the connecting role may not read the configuration files.
+ * The queries of the server parameters, the available extensions and pg_hba.conf: fewer when the
+ * connecting role may not read the configuration files.
  */
-export async function inspectServerState(client: SqlClient, access: ServerAccess): Promise<ServerState> {
-  const settingRows = await client.query<ServerSettingRow>(catalog.SERVER_SETTINGS_QUERY, [SERVER_SETTING_NAMES]);
-  const fileRows = access.canReadFileSettings
-    ? await client.query<{ name: string; setting: string | null }>(catalog.FILE_SETTINGS_QUERY, [SERVER_SETTING_NAMES])
-    : [];
-  const extensionRows = await client.query<{ name: string }>(catalog.AVAILABLE_EXTENSIONS_QUERY);
-  const hbaRows = access.canReadHba && !access.embedded ? await client.query<HbaRuleRow>(catalog.HBA_RULES_QUERY) : null;
+export function serverStateQueries(access: ServerAccess): Partial<Record<'settings' | 'fileSettings' | 'availableExtensions' | 'hba', string>> {
+  return {
+    settings: catalog.SERVER_SETTINGS_QUERY,
+    ...(access.canReadFileSettings ? { fileSettings: catalog.FILE_SETTINGS_QUERY } : {}),
+    availableExtensions: catalog.AVAILABLE_EXTENSIONS_QUERY,
+    ...(access.canReadHba && !access.embedded ? { hba: catalog.HBA_RULES_QUERY } : {}),
+  };
+}
+
+/** Builds the server state from the rows of serverStateQueries; a query left out has no rows. */
+export function toServerState(
+  access: ServerAccess,
+  rows: Partial<Record<'settings' | 'fileSettings' | 'availableExtensions' | 'hba', unknown[]>>,
+): ServerState {
+  const settingRows = (rows.settings ?? []) as ServerSettingRow[];
+  const fileRows = (rows.fileSettings ?? []) as { name: string; setting: string | null }[];
+  const extensionRows = (rows.availableExtensions ?? []) as { name: string }[];
+  const hbaRows = rows.hba === undefined ? null : (rows.hba as HbaRuleRow[]);
 
   const configured = new Map(fileRows.map((row) => [row.name, row.setting]));
   const settings: ActualServerSetting[] = settingRows.map((row) => {

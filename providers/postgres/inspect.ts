@@ -14,7 +14,7 @@ import type {
 import type { PostgresCapabilities } from './capabilities.js';
 import * as catalog from './catalog.js';
 import type { SqlClient } from './client.js';
-import { inspectRoleSettings, inspectRowLevelSecurity, inspectServerState } from './inspect-security.js';
+import { RLS_QUERIES, serverStateQueries, toRoleSettings, toRowLevelSecurity, toServerState } from './inspect-security.js';
 
 /** Raw rows as the catalog queries return them, typed apart from the model. */
 interface ServerRow {
@@ -139,9 +139,10 @@ export async function inspectServer(client: SqlClient, embedded: boolean): Promi
 }
 
 /**
- * Reads cluster-wide roles, memberships, role settings and server state through `primary`, then
- * each managed database through its own client. The number of queries is fixed whatever the
- * number of objects: at most eight for the cluster and nine per database.
+ * Reads cluster-wide roles, memberships, role settings and server state through `primary`, and
+ * each managed database through its own client. Every connection gets its catalog queries in one
+ * batch, so the inspection costs one round trip per database whatever the number of objects, and
+ * the databases are read at the same time.
  */
 export async function inspect(
   server: ServerInfo,
@@ -149,42 +150,74 @@ export async function inspect(
   primary: SqlClient,
   databases: Map<string, SqlClient>,
 ): Promise<ActualState> {
-  const roleRows = await primary.query<RoleRow>(
-    server.canReadPasswords ? catalog.ROLES_WITH_PASSWORD_QUERY : catalog.ROLES_QUERY,
-  );
-  const membershipRows = await primary.query<MembershipRow>(
-    capabilities.membershipOptions ? catalog.MEMBERSHIPS_WITH_OPTIONS_QUERY : catalog.MEMBERSHIPS_QUERY,
-  );
+  const cluster = {
+    roles: server.canReadPasswords ? catalog.ROLES_WITH_PASSWORD_QUERY : catalog.ROLES_QUERY,
+    memberships: capabilities.membershipOptions ? catalog.MEMBERSHIPS_WITH_OPTIONS_QUERY : catalog.MEMBERSHIPS_QUERY,
+    roleSettings: catalog.ROLE_SETTINGS_QUERY,
+    ...serverStateQueries(server),
+  };
 
-  const roleSettings = await inspectRoleSettings(primary);
-  const serverState = await inspectServerState(primary, server);
+  // The primary connection carries the cluster queries in front of its database's, in one batch.
+  const batches = new Map<SqlClient, { key: string; sql: string }[]>([[primary, named('', cluster)]]);
+  for (const [name, client] of databases) {
+    const queries = named(`${name}\0`, { ...DATABASE_QUERIES, ...RLS_QUERIES });
+    batches.set(client, [...(batches.get(client) ?? []), ...queries]);
+  }
+  const rows = new Map<string, unknown[]>();
+  await Promise.all([...batches].map(async ([client, queries]) => {
+    const results = await client.queryBatch(queries.map((query) => query.sql));
+    queries.forEach((query, index) => rows.set(query.key, results[index] ?? []));
+  }));
+
+  // Only the keys a batch held are filled in: a query left out (pg_hba without access) stays absent.
+  const take = <Keys extends string>(prefix: string, keys: Partial<Record<Keys, unknown>>): Record<Keys, unknown[]> =>
+    Object.fromEntries(Object.keys(keys).map((key) => [key, rows.get(`${prefix}${key}`) ?? []])) as Record<Keys, unknown[]>;
+  const clusterRows = take('', cluster);
 
   const states: DatabaseState[] = [];
-  for (const [name, client] of databases) {
-    states.push({ ...(await inspectDatabase(name, client)), ...(await inspectRowLevelSecurity(name, client)) });
+  for (const name of databases.keys()) {
+    states.push({
+      ...toDatabaseState(name, take(`${name}\0`, DATABASE_QUERIES)),
+      ...toRowLevelSecurity(name, take(`${name}\0`, RLS_QUERIES)),
+    });
   }
 
   return {
     serverVersion: server.version,
     currentUser: server.currentUser,
-    roles: roleRows.map(toRole),
-    memberships: membershipRows.map((row) => toMembership(row, capabilities.membershipOptions)),
-    roleSettings,
-    server: serverState,
+    roles: (clusterRows.roles as RoleRow[]).map(toRole),
+    memberships: (clusterRows.memberships as MembershipRow[]).map((row) => toMembership(row, capabilities.membershipOptions)),
+    roleSettings: toRoleSettings(clusterRows.roleSettings),
+    server: toServerState(server, clusterRows),
     databases: states,
   };
 }
 
-async function inspectDatabase(
+/** Gives each query of a batch a key that is unique across the batches of one inspection. */
+function named(prefix: string, queries: Record<string, string | undefined>): { key: string; sql: string }[] {
+  return Object.entries(queries).flatMap(([key, sql]) => (sql === undefined ? [] : [{ key: `${prefix}${key}`, sql }]));
+}
+
+/** The queries of one database's privileges, objects and default privileges. */
+const DATABASE_QUERIES = {
+  database: catalog.DATABASE_QUERY,
+  schemas: catalog.SCHEMAS_QUERY,
+  relations: catalog.RELATIONS_QUERY,
+  columns: catalog.COLUMNS_QUERY,
+  routines: catalog.ROUTINES_QUERY,
+  defaultAcls: catalog.DEFAULT_PRIVILEGES_QUERY,
+};
+
+function toDatabaseState(
   name: string,
-  client: SqlClient,
-): Promise<Omit<DatabaseState, 'rlsTables' | 'policies' | 'extensions'>> {
-  const databaseRows = await client.query<NamedObjectRow>(catalog.DATABASE_QUERY);
-  const schemaRows = await client.query<NamedObjectRow>(catalog.SCHEMAS_QUERY);
-  const relationRows = await client.query<RelationRow>(catalog.RELATIONS_QUERY);
-  const columnRows = await client.query<ColumnRow>(catalog.COLUMNS_QUERY);
-  const routineRows = await client.query<RoutineRow>(catalog.ROUTINES_QUERY);
-  const defaultAclRows = await client.query<DefaultAclRow>(catalog.DEFAULT_PRIVILEGES_QUERY);
+  rows: Record<keyof typeof DATABASE_QUERIES, unknown[]>,
+): Omit<DatabaseState, 'rlsTables' | 'policies' | 'extensions'> {
+  const databaseRows = rows.database as NamedObjectRow[];
+  const schemaRows = rows.schemas as NamedObjectRow[];
+  const relationRows = rows.relations as RelationRow[];
+  const columnRows = rows.columns as ColumnRow[];
+  const routineRows = rows.routines as RoutineRow[];
+  const defaultAclRows = rows.defaultAcls as DefaultAclRow[];
 
   const grants: Grant[] = [];
   const objects = new Map<string, CatalogObject>();
@@ -199,9 +232,6 @@ async function inspectDatabase(
       grantor: row.grantor ?? undefined,
     });
   };
-  const remember = (key: string, create: () => CatalogObject) => {
-    if (!objects.has(key)) objects.set(key, create());
-  };
 
   let owner = '';
   for (const row of databaseRows) {
@@ -210,7 +240,8 @@ async function inspectDatabase(
   }
 
   for (const row of schemaRows) {
-    remember(`schema:${row.name}`, () => ({ kind: 'schema', schema: null, name: row.name, owner: row.owner }));
+    const key = `schema:${row.name}`;
+    if (!objects.has(key)) objects.set(key, { kind: 'schema', schema: null, name: row.name, owner: row.owner });
     addGrant({ kind: 'schema', schema: null, name: row.name }, row);
   }
 
@@ -226,26 +257,32 @@ async function inspectDatabase(
   for (const row of relationRows) {
     const isSequence = row.relkind === 'S';
     const kind = isSequence ? 'sequence' : 'table';
-    remember(`${kind}:${row.schema}\0${row.name}`, () => ({
-      kind,
-      schema: row.schema,
-      name: row.name,
-      owner: row.owner,
-      relationKind: isSequence ? undefined : RELATION_KINDS[row.relkind],
-      columns: isSequence ? undefined : (columnsByTable.get(`${row.schema}\0${row.name}`) ?? []),
-    }));
+    const key = `${kind}:${row.schema}\0${row.name}`;
+    if (!objects.has(key)) {
+      objects.set(key, {
+        kind,
+        schema: row.schema,
+        name: row.name,
+        owner: row.owner,
+        relationKind: isSequence ? undefined : RELATION_KINDS[row.relkind],
+        columns: isSequence ? undefined : (columnsByTable.get(`${row.schema}\0${row.name}`) ?? []),
+      });
+    }
     addGrant({ kind, schema: row.schema, name: row.name }, row);
   }
 
   for (const row of routineRows) {
-    remember(`function:${row.schema}\0${row.name}`, () => ({
-      kind: 'function',
-      schema: row.schema,
-      name: row.name,
-      routine: row.routine,
-      owner: row.owner,
-      routineKind: ROUTINE_KINDS[row.prokind] ?? 'function',
-    }));
+    const key = `function:${row.schema}\0${row.name}`;
+    if (!objects.has(key)) {
+      objects.set(key, {
+        kind: 'function',
+        schema: row.schema,
+        name: row.name,
+        routine: row.routine,
+        owner: row.owner,
+        routineKind: ROUTINE_KINDS[row.prokind] ?? 'function',
+      });
+    }
     addGrant({ kind: 'function', schema: row.schema, name: row.name, routine: row.routine }, row);
   }
 

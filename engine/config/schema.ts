@@ -1,4 +1,9 @@
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject } from 'ajv';
+import { compileFileSchema, fileSchemaOf, GENERATED_VALIDATOR_FILE, schemaFingerprint, type JsonSchemaObject } from './schema-compile.js';
+
+export type { JsonSchemaObject };
 
 /** The JSON Schema of security.yaml, and a validator for one file of a configuration. */
 export interface SchemaValidator {
@@ -9,38 +14,32 @@ export interface SchemaValidator {
   validateFile(document: unknown): ErrorObject[];
 }
 
-export type JsonSchemaObject = Record<string, unknown>;
+/** The exports of the generated module: ajv's standalone validate function and the schema digest. */
+interface GeneratedValidator {
+  fingerprint: string;
+  validate: { (data: unknown): boolean; errors?: ErrorObject[] | null };
+}
 
 let cached: Promise<SchemaValidator> | undefined;
 
-/** Compiles the schema once per process; ajv and the schema are loaded on first use. */
+/**
+ * Loads the validator once per process. It is the module that `npm run build` generates, unless
+ * that module is missing (tests run from the sources) or was built from another schema; then ajv
+ * compiles the schema here.
+ */
 export function schemaValidator(): Promise<SchemaValidator> {
-  cached ??= compileValidator();
+  cached ??= loadValidator();
   return cached;
 }
 
-async function compileValidator(): Promise<SchemaValidator> {
-  const [{ default: schema }, { Ajv }] = await Promise.all([
+async function loadValidator(): Promise<SchemaValidator> {
+  const [{ default: schema }, generated] = await Promise.all([
     import('../../schemas/security.schema.json', { with: { type: 'json' } }),
-    import('ajv'),
+    importGenerated(),
   ]);
+  const { fileSchema, requiredSections } = fileSchemaOf(schema as JsonSchemaObject);
 
-  const ajv = new Ajv({
-    allErrors: true,
-    verbose: true,
-    strict: true,
-    // `oneOf` branches such as { required: [table] } name properties declared beside them.
-    strictRequired: false,
-    allowUnionTypes: true,
-  });
-  // Annotation read by the error messages: what a pattern expects, in words.
-  ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
-
-  const fileSchema: JsonSchemaObject = { ...(schema as JsonSchemaObject) };
-  const requiredSections = (fileSchema.required as string[] | undefined) ?? [];
-  delete fileSchema.required;
-
-  const validate: ValidateFunction = ajv.compile(fileSchema);
+  const validate = generated?.fingerprint === schemaFingerprint(fileSchema) ? generated.validate : await compileFileSchema(fileSchema);
   return {
     schema: schema as JsonSchemaObject,
     requiredSections,
@@ -48,4 +47,10 @@ async function compileValidator(): Promise<SchemaValidator> {
       return validate(document) ? [] : [...(validate.errors ?? [])];
     },
   };
+}
+
+async function importGenerated(): Promise<GeneratedValidator | undefined> {
+  const url = new URL(`./${GENERATED_VALIDATOR_FILE}`, import.meta.url);
+  if (!existsSync(fileURLToPath(url))) return undefined;
+  return (await import(url.href)) as GeneratedValidator;
 }

@@ -45,7 +45,7 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
 
   let value: unknown;
   try {
-    value = isBlank(text) ? null : jsYaml.load(text, { filename: file, schema: jsYaml.CORE_SCHEMA.withTags(jsYaml.mergeTag) });
+    value = isBlank(text) ? null : jsYaml.load(text, { filename: file, schema: yamlSchema(jsYaml) });
   } catch (error) {
     // A file of only comments and document markers is empty, not broken.
     if (!/input is empty/.test((error as YamlError).reason ?? '')) {
@@ -54,7 +54,8 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
     value = null;
   }
 
-  const materialized = materialize(value, text.length);
+  // Without an anchor (&name) there is no alias, so no object is shared and the value needs no copy.
+  const materialized = text.includes('&') ? materialize(value, text.length) : value;
   if (materialized === TOO_LARGE) {
     return {
       file,
@@ -82,6 +83,34 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
   return { file, document: materialized as YamlMapping, diagnostics: [] };
 }
 
+let cachedSchema: { jsYaml: JsYaml; schema: InstanceType<JsYaml['Schema']> } | undefined;
+
+/**
+ * Returns the YAML 1.2 core schema with `<<` merge keys, whose mappings are null-prototype
+ * objects. Its map tag otherwise behaves as js-yaml's default one (keys as strings, no complex
+ * keys), so errors read the same.
+ */
+function yamlSchema(jsYaml: JsYaml): InstanceType<JsYaml['Schema']> {
+  if (cachedSchema?.jsYaml === jsYaml) return cachedSchema.schema;
+
+  const nullPrototypeMap = jsYaml.defineMappingTag<YamlMapping>('tag:yaml.org,2002:map', {
+    create: () => Object.create(null) as YamlMapping,
+    addPair: (mapping, key, value) => {
+      if (key !== null && typeof key === 'object') return 'object-based map does not support complex keys';
+      mapping[String(key)] = value;
+      return '';
+    },
+    has: (mapping, key) => (key === null || typeof key !== 'object') && Object.hasOwn(mapping, String(key)),
+    keys: (mapping) => Object.keys(mapping),
+    get: (mapping, key) => (Object.hasOwn(mapping, String(key)) ? mapping[String(key)] : null),
+    // Load only: aishell never writes security.yaml.
+    identify: () => false,
+  });
+  const schema = jsYaml.CORE_SCHEMA.withTags(jsYaml.mergeTag, nullPrototypeMap);
+  cachedSchema = { jsYaml, schema };
+  return schema;
+}
+
 function isBlank(text: string): boolean {
   return /^(\s|#.*)*$/.test(text);
 }
@@ -89,9 +118,10 @@ function isBlank(text: string): boolean {
 const TOO_LARGE = Symbol('too large');
 
 /**
- * Copies the loaded value into a plain tree. js-yaml shares the object of an anchor with every
- * alias (*name). The copy gives each place its own value, so later steps can change values in
- * place. A budget tied to the file length stops alias chains that expand exponentially.
+ * Copies the loaded value into a tree without shared objects. js-yaml shares the object of an
+ * anchor with every alias (*name). The copy gives each place its own value, so later steps can
+ * change values in place. A budget tied to the file length stops alias chains that expand
+ * exponentially.
  */
 function materialize(value: unknown, textLength: number): unknown {
   let budget = 4 * textLength + 10_000;

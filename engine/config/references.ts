@@ -50,31 +50,34 @@ export function resolveReferences(
   const diagnostics: Diagnostic[] = [];
   const substitutions = new Map<string, string>();
 
-  const visit = (container: YamlMapping | unknown[], key: string | number, path: KeyPath): void => {
+  // The key path of the value being visited. One array serves the whole walk, and a diagnostic
+  // copies it, because a file has hundreds of thousands of values and few diagnostics.
+  const path: (string | number)[] = [];
+
+  const visit = (container: YamlMapping | unknown[], key: string | number): void => {
+    path.push(key);
     const value = (container as Record<string | number, unknown>)[key];
 
     if (typeof value === 'string') {
-      const resolved = isPasswordPath(path) ? parseSecretRef(value) ?? value : substitute(value, path);
-      (container as Record<string | number, unknown>)[key] = resolved;
-      return;
+      const resolved = isPasswordPath(path) ? parseSecretRef(value) ?? value : substitute(value);
+      if (resolved !== value) (container as Record<string | number, unknown>)[key] = resolved;
+    } else if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) visit(value, index);
+    } else if (value !== null && typeof value === 'object') {
+      for (const child of Object.keys(value)) visit(value as YamlMapping, child);
     }
-    if (Array.isArray(value)) {
-      value.forEach((_, index) => visit(value, index, [...path, index]));
-      return;
-    }
-    if (value !== null && typeof value === 'object') {
-      for (const child of Object.keys(value)) visit(value as YamlMapping, child, [...path, child]);
-    }
+    path.pop();
   };
 
-  const substitute = (value: string, path: KeyPath): string => {
+  const substitute = (value: string): string => {
     if (!value.includes('${')) return value;
 
     return value.replace(REFERENCE, (match: string, inner: string | undefined) => {
       if (inner === undefined) return '${';
       const problem = referenceProblem(inner, env);
       if (problem) {
-        diagnostics.push({ severity: 'error', ...problem(describePath(path)), position: files.locate({ file, path }, true) });
+        const at = [...path];
+        diagnostics.push({ severity: 'error', ...problem(describePath(at)), position: files.locate({ file, path: at }, true) });
         return match;
       }
       const name = inner.slice('env:'.length);
@@ -83,7 +86,7 @@ export function resolveReferences(
     });
   };
 
-  for (const key of Object.keys(document)) visit(document, key, [key]);
+  for (const key of Object.keys(document)) visit(document, key);
   return { diagnostics, substitutions: [...substitutions].map(([name, value]) => ({ name, value })) };
 }
 

@@ -31,6 +31,9 @@ import type {
 
 type Raw = Record<string, unknown>;
 
+/** Keys of a section with the converters of their values, in the order the normalised object lists them. */
+type FieldTable = readonly (readonly [string, (value: unknown) => unknown])[];
+
 export function normalizeConfig(merged: MergedDocument, locate: ConfigSources['locate']): SecurityConfig {
   const keys = new Map<string, SourceRef>();
 
@@ -65,22 +68,15 @@ export function normalizeConfig(merged: MergedDocument, locate: ConfigSources['l
   const audit = singleton('audit');
   if (audit) config.audit = normalizeAudit(audit);
   const encryption = singleton('encryption');
-  if (encryption) config.encryption = pick<EncryptionConfig>(encryption, { require_tls: bool, min_tls_version: text, password_encryption: text });
+  if (encryption) config.encryption = pick<EncryptionConfig>(encryption, ENCRYPTION_FIELDS);
   const compliance = singleton('compliance');
   if (compliance) config.compliance = normalizeCompliance(compliance);
   const vault = singleton('vault');
   if (vault) {
-    config.vault = pick<NonNullable<SecurityConfig['vault']>>(vault, {
-      path: text,
-      id: text,
-      slot_fingerprint: text,
-      pkcs11_module: text,
-      aws_kms_endpoint: text,
-      gcp_kms_endpoint: text,
-    });
+    config.vault = pick<NonNullable<SecurityConfig['vault']>>(vault, VAULT_FIELDS);
   }
   const ledger = singleton('ledger');
-  if (ledger) config.ledger = pick<NonNullable<SecurityConfig['ledger']>>(ledger, { path: text, url: text, retention_days: integer });
+  if (ledger) config.ledger = pick<NonNullable<SecurityConfig['ledger']>>(ledger, LEDGER_FIELDS);
 
   return config;
 }
@@ -101,39 +97,13 @@ function normalizeMap<T>(
 }
 
 function normalizeTarget(raw: Raw): TargetConfig {
-  const target = pick<Omit<TargetConfig, 'engine' | 'url' | 'password'> & { url?: string }>(raw, {
-    url: text,
-    databases: list,
-    ignore_roles: list,
-    drop_unmanaged_roles: bool,
-    manage_public: bool,
-  });
+  const target = pick<Omit<TargetConfig, 'engine' | 'url' | 'password'> & { url?: string }>(raw, TARGET_FIELDS);
   const password = secret(raw.password);
   return { engine: raw.engine as Engine, url: target.url ?? '', ...target, ...(password ? { password } : {}) };
 }
 
 function normalizeRole(raw: Raw): RoleConfig {
-  const role = pick<RoleConfig>(raw, {
-    state: text,
-    login: bool,
-    superuser: bool,
-    createdb: bool,
-    createrole: bool,
-    replication: bool,
-    bypassrls: bool,
-    inherit: bool,
-    connection_limit: integer,
-    valid_until: text,
-    comment: text,
-    reassign_owned_to: text,
-    only: list,
-    hosts: list,
-    require: text,
-    max_user_connections: integer,
-    password_expire_days: integer,
-    default_roles: list,
-    db: text,
-  });
+  const role = pick<RoleConfig>(raw, ROLE_FIELDS);
 
   const password = secret(raw.password);
   if (password) role.password = password;
@@ -170,7 +140,7 @@ function normalizeMemberships(raw: unknown): MembershipConfig[] | undefined {
     if (typeof item === 'string') {
       memberships.push({ role: item });
     } else if (isMapping(item) && typeof item.role === 'string') {
-      memberships.push({ role: item.role, ...pick<Omit<MembershipConfig, 'role'>>(item, { admin: bool, inherit: bool, set: bool }) });
+      memberships.push(pick<MembershipConfig>(item, MEMBERSHIP_FIELDS, { role: item.role }));
     }
   }
   return memberships;
@@ -178,31 +148,18 @@ function normalizeMemberships(raw: unknown): MembershipConfig[] | undefined {
 
 function normalizeGrant(entry: SourcedEntry): GrantConfig {
   const raw = isMapping(entry.value) ? entry.value : {};
-  return {
+  const grant = pick<GrantConfig>(raw, GRANT_FIELDS, {
     to: list(raw.to) ?? [],
     privileges: list(raw.privileges) ?? [],
     on: normalizeGrantObject(raw.on),
-    ...pick<Pick<GrantConfig, 'database' | 'with_grant_option' | 'only'>>(raw, { database: text, with_grant_option: bool, only: list }),
-    source: entry.source,
-  };
+  });
+  grant.source = entry.source;
+  return grant;
 }
 
 function normalizeGrantObject(raw: unknown): GrantObjectConfig {
   if (!isMapping(raw)) return {};
-  const on = pick<GrantObjectConfig>(raw, {
-    database: text,
-    schema: text,
-    schemas: list,
-    table: text,
-    tables: list,
-    columns: list,
-    sequence: text,
-    sequences: list,
-    function: text,
-    functions: list,
-    routine: text,
-    collection: text,
-  });
+  const on = pick<GrantObjectConfig>(raw, GRANT_OBJECT_FIELDS);
   if (raw.global === true) on.global = true;
   if (raw.cluster === true) on.cluster = true;
   return on;
@@ -210,23 +167,18 @@ function normalizeGrantObject(raw: unknown): GrantObjectConfig {
 
 function normalizeDefaultPrivilege(entry: SourcedEntry): DefaultPrivilegeConfig {
   const raw = isMapping(entry.value) ? entry.value : {};
-  return {
+  const defaultPrivilege = pick<DefaultPrivilegeConfig>(raw, DEFAULT_PRIVILEGE_FIELDS, {
     for_role: text(raw.for_role) ?? '',
     on: raw.on as DefaultPrivilegeObjectType,
     to: list(raw.to) ?? [],
     privileges: list(raw.privileges) ?? [],
-    ...pick<Pick<DefaultPrivilegeConfig, 'in_schema' | 'database' | 'with_grant_option' | 'only'>>(raw, {
-      in_schema: text,
-      database: text,
-      with_grant_option: bool,
-      only: list,
-    }),
-    source: entry.source,
-  };
+  });
+  defaultPrivilege.source = entry.source;
+  return defaultPrivilege;
 }
 
 function normalizeRlsTable(raw: Raw): RlsTableConfig {
-  const table = pick<RlsTableConfig>(raw, { enabled: bool, force: bool, database: text });
+  const table = pick<RlsTableConfig>(raw, RLS_TABLE_FIELDS);
   if (isMapping(raw.policies)) {
     const policies = Object.create(null) as Record<string, PolicyConfig>;
     for (const [name, policy] of Object.entries(raw.policies)) {
@@ -238,7 +190,7 @@ function normalizeRlsTable(raw: Raw): RlsTableConfig {
 }
 
 function normalizePolicy(raw: Raw): PolicyConfig {
-  const policy = pick<PolicyConfig>(raw, { command: text, roles: list, permissive: bool });
+  const policy = pick<PolicyConfig>(raw, POLICY_FIELDS);
   for (const key of ['using', 'with_check'] as const) {
     const value = raw[key];
     if (typeof value === 'string' || value === null) policy[key] = value;
@@ -247,44 +199,36 @@ function normalizePolicy(raw: Raw): PolicyConfig {
 }
 
 function normalizePasswordPolicy(raw: Raw): PasswordPolicyConfig {
-  return pick<PasswordPolicyConfig>(raw, {
-    min_length: integer,
-    require: list,
-    expiration_days: integer,
-    history: integer,
-    max_failed_logins: integer,
-  });
+  return pick<PasswordPolicyConfig>(raw, PASSWORD_POLICY_FIELDS);
 }
 
 function normalizeAudit(raw: Raw): AuditConfig {
-  return pick<AuditConfig>(raw, { enabled: bool, operations: list, exclude_select: bool, roles: list, retention_days: integer });
+  return pick<AuditConfig>(raw, AUDIT_FIELDS);
 }
 
 function normalizeCompliance(raw: Raw): ComplianceConfig {
-  const compliance = pick<ComplianceConfig>(raw, { profiles: list, fail_on: text });
+  const compliance = pick<ComplianceConfig>(raw, COMPLIANCE_FIELDS);
   if (Array.isArray(raw.waivers)) {
-    compliance.waivers = raw.waivers.filter(isMapping).map((waiver) => ({
-      check: text(waiver.check) ?? '',
-      reason: text(waiver.reason) ?? '',
-      ...pick<{ until?: string }>(waiver, { until: text }),
-    }));
+    compliance.waivers = raw.waivers.filter(isMapping).map((waiver) =>
+      pick<NonNullable<ComplianceConfig['waivers']>[number]>(waiver, WAIVER_FIELDS, { check: text(waiver.check) ?? '', reason: text(waiver.reason) ?? '' }),
+    );
   }
   return compliance;
 }
 
 function normalizeCredential(raw: Raw): CredentialConfig {
-  const credential = pick<CredentialConfig>(raw, { rotate_every: text });
-  if (isMapping(raw.generate)) credential.generate = pick<NonNullable<CredentialConfig['generate']>>(raw.generate, { length: integer, symbols: bool });
+  const credential = pick<CredentialConfig>(raw, CREDENTIAL_FIELDS);
+  if (isMapping(raw.generate)) credential.generate = pick<NonNullable<CredentialConfig['generate']>>(raw.generate, GENERATE_FIELDS);
   return credential;
 }
 
 /**
- * Copies the keys whose values convert; keys that are absent or of the wrong type are left out.
- * The converters decide the value types, so `T` must list the same keys with matching types.
+ * Copies the keys whose values convert into `result`, after the keys it already has. Keys that are
+ * absent or of the wrong type are left out. The converters decide the value types, so `T` must
+ * list the same keys with matching types.
  */
-function pick<T extends object>(raw: Raw, fields: Record<string, (value: unknown) => unknown>): T {
-  const result: Raw = {};
-  for (const [key, convert] of Object.entries(fields)) {
+function pick<T extends object>(raw: Raw, fields: FieldTable, result: Raw = {}): T {
+  for (const [key, convert] of fields) {
     if (!Object.hasOwn(raw, key)) continue;
     const value = convert(raw[key]);
     if (value !== undefined) result[key] = value;
@@ -304,11 +248,16 @@ function integer(value: unknown): number | undefined {
   return Number.isInteger(value) ? (value as number) : undefined;
 }
 
-/** Returns a name or a list of names as a list, leaving out entries that are not strings. */
+/**
+ * Returns a name or a list of names as a list, leaving out entries that are not strings. A list of
+ * only strings, the usual case, is returned as it is rather than copied, because the parsed
+ * document is not used after normalisation and no two places of it share a list.
+ */
 function list(value: unknown): string[] | undefined {
   if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return undefined;
+  if (!Array.isArray(value)) return undefined;
+  if (value.every((item) => typeof item === 'string')) return value as string[];
+  return value.filter((item): item is string => typeof item === 'string');
 }
 
 /** Returns the SecretRef made by resolveReferences. A plain string (a schema error) is never kept. */
@@ -317,3 +266,84 @@ function secret(value: unknown): SecretRef | undefined {
   const { kind, name } = value as { kind?: unknown; name?: unknown };
   return (kind === 'env' || kind === 'vault') && typeof name === 'string' ? { kind, name } : undefined;
 }
+
+// Built once, because the loader normalises every role and grant, up to hundreds of thousands per file.
+const TARGET_FIELDS: FieldTable = Object.entries({ url: text, databases: list, ignore_roles: list, drop_unmanaged_roles: bool, manage_public: bool });
+
+const ROLE_FIELDS: FieldTable = Object.entries({
+  state: text,
+  login: bool,
+  superuser: bool,
+  createdb: bool,
+  createrole: bool,
+  replication: bool,
+  bypassrls: bool,
+  inherit: bool,
+  connection_limit: integer,
+  valid_until: text,
+  comment: text,
+  reassign_owned_to: text,
+  only: list,
+  hosts: list,
+  require: text,
+  max_user_connections: integer,
+  password_expire_days: integer,
+  default_roles: list,
+  db: text,
+});
+
+const MEMBERSHIP_FIELDS: FieldTable = Object.entries({ admin: bool, inherit: bool, set: bool });
+
+const GRANT_FIELDS: FieldTable = Object.entries({ database: text, with_grant_option: bool, only: list });
+
+const GRANT_OBJECT_FIELDS: FieldTable = Object.entries({
+  database: text,
+  schema: text,
+  schemas: list,
+  table: text,
+  tables: list,
+  columns: list,
+  sequence: text,
+  sequences: list,
+  function: text,
+  functions: list,
+  routine: text,
+  collection: text,
+});
+
+const DEFAULT_PRIVILEGE_FIELDS: FieldTable = Object.entries({ in_schema: text, database: text, with_grant_option: bool, only: list });
+
+const RLS_TABLE_FIELDS: FieldTable = Object.entries({ enabled: bool, force: bool, database: text });
+
+const POLICY_FIELDS: FieldTable = Object.entries({ command: text, roles: list, permissive: bool });
+
+const PASSWORD_POLICY_FIELDS: FieldTable = Object.entries({
+  min_length: integer,
+  require: list,
+  expiration_days: integer,
+  history: integer,
+  max_failed_logins: integer,
+});
+
+const AUDIT_FIELDS: FieldTable = Object.entries({ enabled: bool, operations: list, exclude_select: bool, roles: list, retention_days: integer });
+
+const ENCRYPTION_FIELDS: FieldTable = Object.entries({ require_tls: bool, min_tls_version: text, password_encryption: text });
+
+const COMPLIANCE_FIELDS: FieldTable = Object.entries({ profiles: list, fail_on: text });
+
+const WAIVER_FIELDS: FieldTable = Object.entries({ until: text });
+
+const CREDENTIAL_FIELDS: FieldTable = Object.entries({ rotate_every: text });
+
+const GENERATE_FIELDS: FieldTable = Object.entries({ length: integer, symbols: bool });
+
+const VAULT_FIELDS: FieldTable = Object.entries({
+  path: text,
+  id: text,
+  slot_fingerprint: text,
+  pkcs11_module: text,
+  aws_kms_endpoint: text,
+  gcp_kms_endpoint: text,
+});
+
+const LEDGER_FIELDS: FieldTable = Object.entries({ path: text, url: text, retention_days: integer });

@@ -14,6 +14,8 @@ export interface ConnectOptions {
   databases?: string[];
   /** Directory that relative paths in the url (an embedded database) are resolved against. */
   baseDir: string;
+  /** Gives up connecting to a server after this many milliseconds; absent waits as long as the network does. */
+  connectTimeoutMs?: number;
 }
 
 /** One planned statement, with secrets shown only as where they come from. */

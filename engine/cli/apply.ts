@@ -6,7 +6,7 @@ import { hasErrors } from '../diagnostics.js';
 import { createPlan } from '../plan/create.js';
 import { readPlanFile } from '../plan/planfile.js';
 import { ApplyError, ServerSettingError } from '../provider.js';
-import { loadContext, selectTargets } from './context.js';
+import { loadContext, selectTargets, startReadAhead } from './context.js';
 import type { CommandIo } from './io.js';
 import { hasChanges, renderPlan } from './plan.js';
 
@@ -52,20 +52,25 @@ export async function runApply(args: string[], io: CommandIo): Promise<number> {
     }
   }
 
-  const context = await loadContext(io, file);
-  if (!context) return 1;
-  const selection = selectTargets(context.config, values.target);
-  if (selection.error) {
-    io.stderr.write(`error: ${selection.error}\n`);
-    return 1;
-  }
-
+  // Without a plan file, apply plans first, reading the catalogs while the configuration loads.
+  const readAhead = positionals[0] ? undefined : await startReadAhead(io, file, values.target);
+  let context;
+  let selection;
   let plan;
   try {
-    plan = positionals[0] ? await readPlanFile(positionals[0]) : await createPlan(context, selection.names);
+    context = await loadContext(io, file);
+    if (!context) return 1;
+    selection = selectTargets(context.config, values.target);
+    if (selection.error) {
+      io.stderr.write(`error: ${selection.error}\n`);
+      return 1;
+    }
+    plan = positionals[0] ? await readPlanFile(positionals[0]) : await createPlan(context, selection.names, readAhead);
   } catch (error) {
     io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
+  } finally {
+    await readAhead?.close();
   }
   if (positionals[0] && values.target?.length) {
     plan = { ...plan, targets: plan.targets.filter((target) => selection.names.includes(target.name)) };

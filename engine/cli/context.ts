@@ -1,6 +1,7 @@
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { SecurityConfig } from '../config/types.js';
 import type { CredentialManager } from '../credentials/manager.js';
+import type { ReadAhead } from '../plan/read-ahead.js';
 import type { SecretResolver } from '../secrets.js';
 import { AuditRecorder } from './audit-recorder.js';
 import type { CommandIo } from './io.js';
@@ -48,6 +49,13 @@ export async function loadContext(io: CommandIo, file: string | undefined): Prom
   const { CredentialManager } = await import('../credentials/manager.js');
   const credentials = new CredentialManager(config, io.env, openVault);
   return { config, configPath, secrets: credentials, credentials, recorder };
+}
+
+/** Starts reading the catalogs of the configuration's targets; see engine/plan/read-ahead.ts. */
+export async function startReadAhead(io: CommandIo, file: string | undefined, targets: string[] | undefined): Promise<ReadAhead> {
+  const { resolveConfigPath } = await import('../config/config-path.js');
+  const { startReadAhead: start } = await import('../plan/read-ahead.js');
+  return start({ configPath: resolveConfigPath(io.cwd, file), env: io.env, ...(targets?.length ? { targets } : {}) });
 }
 
 /** Selects the targets a command works on: those named with -t, or every target. */

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { hasErrors } from '../diagnostics.js';
 import { createPlan } from '../plan/create.js';
 import type { Plan } from '../plan/types.js';
-import { loadContext, selectTargets } from './context.js';
+import { loadContext, selectTargets, startReadAhead } from './context.js';
 import type { CommandIo } from './io.js';
 import { writePlanFile } from '../plan/planfile.js';
 
@@ -40,15 +40,23 @@ export async function runPlan(args: string[], io: CommandIo): Promise<number> {
     return 1;
   }
 
-  const context = await loadContext(io, values.file);
-  if (!context) return 1;
-  const selection = selectTargets(context.config, values.target);
-  if (selection.error) {
-    io.stderr.write(`error: ${selection.error}\n`);
-    return 1;
+  // The catalogs are read while the configuration loads; what was read is used only if the
+  // loaded targets match, and closed in any case.
+  const readAhead = await startReadAhead(io, values.file, values.target);
+  let plan: Plan;
+  let context;
+  try {
+    context = await loadContext(io, values.file);
+    if (!context) return 1;
+    const selection = selectTargets(context.config, values.target);
+    if (selection.error) {
+      io.stderr.write(`error: ${selection.error}\n`);
+      return 1;
+    }
+    plan = await createPlan(context, selection.names, readAhead);
+  } finally {
+    await readAhead.close();
   }
-
-  const plan = await createPlan(context, selection.names);
   io.stdout.write(await renderPlan(plan, format, io, values['show-sql'], values['no-color']));
 
   if (values.out) await writePlanFile(values.out, plan);

@@ -43,11 +43,19 @@ export async function connectTarget(context: PlanContext, targetName: string): P
   });
 }
 
-/** Inspects one target and computes its ordered changes. The session stays open. */
-export async function planTarget(context: PlanContext, targetName: string, session: ProviderSession): Promise<{ plan: TargetPlan; actual: ActualState }> {
+/**
+ * Inspects one target and computes its ordered changes. The session stays open. `inspection` is
+ * the session's own inspection when it was started earlier.
+ */
+export async function planTarget(
+  context: PlanContext,
+  targetName: string,
+  session: ProviderSession,
+  inspection?: Promise<ActualState>,
+): Promise<{ plan: TargetPlan; actual: ActualState }> {
   const { config } = context;
   const target = config.targets[targetName];
-  const actual = await session.inspect();
+  const actual = await (inspection ?? session.inspect());
   const built = buildDesiredState(config, targetName, session.primaryDatabase);
   const now = new Date();
 

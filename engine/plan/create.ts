@@ -1,16 +1,17 @@
 import type { SourcePosition } from '../config/types.js';
 import type { ProviderSession } from '../provider.js';
 import { connectTarget, planTarget, type PlanContext } from './build.js';
+import type { ReadAhead } from './read-ahead.js';
 import { PLAN_FORMAT_VERSION, summarise, type Plan, type TargetPlan } from './types.js';
 import { redactUrl } from './providers.js';
 import { aishellVersion } from '../version.js';
 
-
 /**
  * Plans every selected target. A target that cannot be reached or inspected is reported as an
- * error diagnostic in its own section and does not hide the others.
+ * error diagnostic in its own section and does not hide the others. A session that `readAhead`
+ * opened for a target is used instead of a new connection.
  */
-export async function createPlan(context: PlanContext, targetNames: string[]): Promise<Plan> {
+export async function createPlan(context: PlanContext, targetNames: string[], readAhead?: ReadAhead): Promise<Plan> {
   const targets: TargetPlan[] = [];
   try {
     await context.credentials?.assess();
@@ -22,8 +23,9 @@ export async function createPlan(context: PlanContext, targetNames: string[]): P
   for (const name of targetNames) {
     let session: ProviderSession | undefined;
     try {
-      session = await connectTarget(context, name);
-      targets.push((await planTarget(context, name, session)).plan);
+      const early = await readAhead?.take(name, context.config.targets[name]);
+      session = early?.session ?? (await connectTarget(context, name));
+      targets.push((await planTarget(context, name, session, early?.inspection)).plan);
     } catch (error) {
       targets.push(failedTarget(context, name, error));
     } finally {

@@ -36,9 +36,9 @@ export function clientOptions(connectionString: string, password?: string): { co
   return { connectionString: url.toString(), application_name: 'aishell' };
 }
 
-export async function connectServer(connectionString: string, password?: string): Promise<SqlClient> {
+export async function connectServer(connectionString: string, password?: string, timeoutMs?: number): Promise<SqlClient> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client(clientOptions(connectionString, password));
+  const client = new pg.Client({ ...clientOptions(connectionString, password), ...(timeoutMs === undefined ? {} : { connectionTimeoutMillis: timeoutMs }) });
   await client.connect();
 
   // Timestamps are read and written in UTC so that valid_until compares the same everywhere.
@@ -62,7 +62,7 @@ export async function connectServer(connectionString: string, password?: string)
     },
     async queryBatch(queries: readonly string[]) {
       count += 1;
-      // pg returns one result per statement, or a bare result when the text holds one.
+      // pg returns one result per statement, or a bare result when the text contains one.
       const results: unknown = await client.query(queries.join(';\n'));
       const list = (Array.isArray(results) ? results : [results]) as { rows: Record<string, unknown>[] }[];
       return list.map((result) => result.rows);

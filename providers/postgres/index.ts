@@ -48,7 +48,7 @@ async function openClients(options: ConnectOptions): Promise<{ primary: string; 
     for (const name of [primary, ...databases.filter((each) => each !== primary)]) {
       const each = new URL(url);
       each.pathname = `/${encodeURIComponent(name)}`;
-      clients.set(name, await connectServer(each.toString(), options.password));
+      clients.set(name, await connectServer(each.toString(), options.password, options.connectTimeoutMs));
     }
   } catch (error) {
     await Promise.allSettled([...clients.values()].map((client) => client.close()));

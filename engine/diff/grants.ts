@@ -1,75 +1,79 @@
 import { defaultPrivilegeAddress, grantAddress } from './addresses.js';
 import type { Change } from './changes.js';
+import { PrivilegeIds } from './privilege-ids.js';
 import type { RoleScope } from './scope.js';
-import type { DatabaseState, DefaultPrivilege, Grant, ObjectRef } from '../model/types.js';
-
-/** Identity of a privilege on an object, without the grant option or the grantor. */
-export function objectKey(object: ObjectRef): string {
-  return [object.kind, object.schema ?? '', object.name, object.column ?? ''].join('\0');
-}
-
-export function grantKey(grant: Grant): string {
-  return [grant.grantee, objectKey(grant.object), grant.privilege].join('\0');
-}
+import type { DatabaseState, DefaultPrivilege, Grant } from '../model/types.js';
 
 export function defaultPrivilegeKey(entry: DefaultPrivilege): string {
   return [entry.forRole, entry.schema ?? '', entry.objectType, entry.grantee, entry.privilege].join('\0');
 }
 
-/** Owners hold every privilege on what they own, so their ACL entries are never managed. */
-function ownerOf(database: DatabaseState): Map<string, string> {
-  const owners = new Map<string, string>();
-  owners.set(objectKey({ kind: 'database', schema: null, name: database.name }), database.owner);
-  for (const object of database.objects) {
-    owners.set(objectKey({ kind: object.kind, schema: object.schema, name: object.name }), object.owner);
-  }
-  return owners;
-}
-
-function ownerKey(object: ObjectRef): string {
-  return objectKey(object.kind === 'column' ? { kind: 'table', schema: object.schema, name: object.name } : object);
-}
-
 /**
  * Compares the privileges of managed grantees on one database: grant what is missing, revoke
  * what is not declared, and add or remove WITH GRANT OPTION where only that differs.
+ *
+ * Each privilege identity (grantee, object, privilege) gets a slot: first the declared ones in
+ * the order of `desired`, then those only held, in the order of `actual.grants`. Changes follow
+ * the slots, so the plan's order depends only on the order of the two lists.
  */
 export function diffGrants(target: string, scope: RoleScope, desired: Grant[], actual: DatabaseState): Change[] {
-  const owners = ownerOf(actual);
-  const isOwner = (grant: Grant) => owners.get(ownerKey(grant.object)) === grant.grantee;
+  const ids = new PrivilegeIds(actual);
+  const desiredIds = ids.identify(desired);
+  const heldIds = ids.identify(actual.grants);
+  const keyOf = ids.keyFunction();
+  const manages = granteeScope(scope, ids);
 
-  const wanted = new Map<string, Grant>();
-  for (const grant of desired) {
-    if (isOwner(grant)) continue;
-    const key = grantKey(grant);
-    const previous = wanted.get(key);
-    wanted.set(key, previous ? { ...previous, grantOption: previous.grantOption || grant.grantOption } : grant);
+  const slots = new Map<number | string, number>();
+  const wanted: Grant[] = [];
+  for (let index = 0; index < desired.length; index++) {
+    const object = desiredIds[index * 3];
+    const grantee = desiredIds[index * 3 + 1];
+    if (ids.isOwner(object, grantee)) continue;
+    const key = keyOf(object, grantee, desiredIds[index * 3 + 2]);
+    const grant = desired[index];
+    const slot = slots.get(key);
+    if (slot === undefined) {
+      slots.set(key, wanted.length);
+      wanted.push(grant);
+    } else {
+      const previous = wanted[slot];
+      wanted[slot] = { ...previous, grantOption: previous.grantOption || grant.grantOption };
+    }
   }
 
   // A grantor is kept only when it is not the owner: then the revoke must name it (GRANTED BY),
   // because a revoke without it acts for the owner and would leave that grant in place.
   // Privileges of grantees that are not managed (PUBLIC without manage_public, undeclared or
   // ignored roles) are read only where the file grants them, so they converge but are never revoked.
-  // The owner is looked up once per grant, and a grant is copied only when its grantor is dropped:
-  // this loop runs once per inspected privilege, 110,000 times on an estate of 100,000 grants.
-  const held = new Map<string, Grant[]>();
-  for (const grant of actual.grants) {
-    const key = grantKey(grant);
-    if (!scope.managesGrantee(grant.grantee) && !wanted.has(key)) continue;
-    const owner = owners.get(ownerKey(grant.object));
-    if (owner === grant.grantee) continue;
+  // A slot contains one grant, or a list once a second grantor of the same privilege turns up.
+  const held: (Grant | Grant[] | undefined)[] = new Array(wanted.length);
+  for (let index = 0; index < actual.grants.length; index++) {
+    const object = heldIds[index * 3];
+    const grantee = heldIds[index * 3 + 1];
+    const key = keyOf(object, grantee, heldIds[index * 3 + 2]);
+    const slot = slots.get(key);
+    if (!manages(grantee) && (slot === undefined || slot >= wanted.length)) continue;
+    if (ids.isOwner(object, grantee)) continue;
 
-    const entry = grant.grantor === owner ? { ...grant, grantor: undefined } : grant;
-    const grantors = held.get(key);
-    if (grantors) grantors.push(entry);
-    else held.set(key, [entry]);
+    const grant = actual.grants[index];
+    const entry = grant.grantor === ids.owners[object] ? { ...grant, grantor: undefined } : grant;
+    if (slot === undefined) {
+      slots.set(key, held.length);
+      held.push(entry);
+      continue;
+    }
+    const current = held[slot];
+    if (current === undefined) held[slot] = entry;
+    else if (Array.isArray(current)) current.push(entry);
+    else held[slot] = [current, entry];
   }
 
   const changes: Change[] = [];
-  for (const [key, grant] of wanted) {
-    const current = held.get(key);
-    const hasGrantOption = current?.some((each) => each.grantOption) ?? false;
-    if (!current || (grant.grantOption && !hasGrantOption)) {
+  for (let slot = 0; slot < wanted.length; slot++) {
+    const grant = wanted[slot];
+    const current = held[slot];
+    const hasGrantOption = current === undefined ? false : Array.isArray(current) ? current.some((each) => each.grantOption) : current.grantOption;
+    if (current === undefined || (grant.grantOption && !hasGrantOption)) {
       changes.push({
         kind: 'grant',
         address: grantAddress(target, grant, 'grant'),
@@ -79,7 +83,8 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
         source: grant.source,
       });
     } else if (!grant.grantOption && hasGrantOption && scope.managesGrantee(grant.grantee)) {
-      for (const each of current.filter((entry) => entry.grantOption)) {
+      for (const each of Array.isArray(current) ? current : [current]) {
+        if (!each.grantOption) continue;
         changes.push({
           kind: 'revoke',
           address: grantAddress(target, each, 'revoke', true),
@@ -93,9 +98,9 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     }
   }
 
-  for (const [key, grants] of held) {
-    if (wanted.has(key)) continue;
-    for (const grant of grants) {
+  for (let slot = wanted.length; slot < held.length; slot++) {
+    const current = held[slot]!;
+    for (const grant of Array.isArray(current) ? current : [current]) {
       changes.push({
         kind: 'revoke',
         address: grantAddress(target, grant, 'revoke'),
@@ -107,6 +112,15 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     }
   }
   return dedupeAddresses(changes);
+}
+
+/** Returns scope.managesGrantee by role id, computed once per role rather than once per grant. */
+function granteeScope(scope: RoleScope, ids: PrivilegeIds): (role: number) => boolean {
+  const answers = new Int8Array(ids.roleCount);
+  return (role) => {
+    if (answers[role] === 0) answers[role] = scope.managesGrantee(ids.roleName(role)) ? 1 : 2;
+    return answers[role] === 1;
+  };
 }
 
 /** Compares ALTER DEFAULT PRIVILEGES entries of managed grantees on one database. */

@@ -4,11 +4,12 @@ import type { RoleScope } from './scope.js';
 import type { SourceRef } from '../config/types.js';
 import type { Membership } from '../model/types.js';
 
-const key = (membership: Membership) => `${membership.role}\0${membership.member}`;
-
 /**
  * Compares the memberships of declared roles. INHERIT and SET are compared only where the file
  * sets them and the server has them (PostgreSQL 16+).
+ *
+ * Each pair of role and member gets a slot: first the declared pairs in the order of `desired`,
+ * then those only held, in the order of `actual`. Changes follow the slots.
  */
 export function diffMemberships(
   target: string,
@@ -17,25 +18,49 @@ export function diffMemberships(
   actual: Membership[],
   membershipOptions: boolean,
 ): Change[] {
-  const wanted = new Map<string, Membership & { source?: SourceRef }>();
-  for (const membership of desired) {
-    if (scope.managed.has(membership.member)) wanted.set(key(membership), membership);
+  const pairs = new RolePairs(desired, actual);
+  const slots = new Map<number, number>();
+
+  // A later declaration of the same pair replaces an earlier one in its place.
+  const wanted: (Membership & { source?: SourceRef })[] = [];
+  for (let index = 0; index < desired.length; index++) {
+    const membership = desired[index];
+    if (!scope.managed.has(membership.member)) continue;
+    const key = pairs.desiredKey(index);
+    const slot = slots.get(key);
+    if (slot === undefined) {
+      slots.set(key, wanted.length);
+      wanted.push(membership);
+    } else {
+      wanted[slot] = membership;
+    }
   }
 
   // PostgreSQL 16+ may record one membership once per grantor; the strongest options count, and
-  // a membership that is not declared is revoked once per grantor.
-  const held = new Map<string, Membership>();
-  const grants = new Map<string, Membership[]>();
-  for (const membership of actual) {
+  // a membership that is not declared is revoked once per grantor. `held` merges the grantors'
+  // memberships of a slot, and `grants` lists them.
+  const held: (Membership | undefined)[] = new Array(wanted.length);
+  const grants: Membership[][] = new Array(wanted.length);
+  for (let index = 0; index < actual.length; index++) {
+    const membership = actual[index];
     if (!scope.managed.has(membership.member)) continue;
-    const previous = held.get(key(membership));
-    held.set(key(membership), previous ? { ...previous, admin: previous.admin || membership.admin } : membership);
-    grants.set(key(membership), [...(grants.get(key(membership)) ?? []), membership]);
+    const key = pairs.actualKey(index);
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      slot = held.length;
+      slots.set(key, slot);
+      held.push(undefined);
+      grants.push([]);
+    }
+    const previous = held[slot];
+    held[slot] = previous ? { ...previous, admin: previous.admin || membership.admin } : membership;
+    (grants[slot] ??= []).push(membership);
   }
 
   const changes: Change[] = [];
-  for (const [id, membership] of wanted) {
-    const current = held.get(id);
+  for (let slot = 0; slot < wanted.length; slot++) {
+    const membership = wanted[slot];
+    const current = held[slot];
     const optionsDiffer =
       membershipOptions &&
       current !== undefined &&
@@ -64,8 +89,8 @@ export function diffMemberships(
     }
   }
 
-  for (const [id, memberships] of grants) {
-    if (wanted.has(id)) continue;
+  for (let slot = wanted.length; slot < grants.length; slot++) {
+    const memberships = grants[slot];
     for (const membership of memberships) {
       const address = membershipAddress(target, membership, 'revoke');
       changes.push({
@@ -79,4 +104,42 @@ export function diffMemberships(
     }
   }
   return changes;
+}
+
+/** Numbers the role and member names of two lists of memberships, so that a pair is one number. */
+class RolePairs {
+  private readonly desiredIds: Int32Array;
+  private readonly actualIds: Int32Array;
+  private readonly count: number;
+
+  constructor(desired: readonly Membership[], actual: readonly Membership[]) {
+    const names = new Map<string, number>();
+    const id = (name: string) => {
+      let found = names.get(name);
+      if (found === undefined) {
+        found = names.size;
+        names.set(name, found);
+      }
+      return found;
+    };
+    const identify = (memberships: readonly Membership[]) => {
+      const ids = new Int32Array(memberships.length * 2);
+      for (let index = 0; index < memberships.length; index++) {
+        ids[index * 2] = id(memberships[index].role);
+        ids[index * 2 + 1] = id(memberships[index].member);
+      }
+      return ids;
+    };
+    this.desiredIds = identify(desired);
+    this.actualIds = identify(actual);
+    this.count = names.size;
+  }
+
+  desiredKey(index: number): number {
+    return this.desiredIds[index * 2] * this.count + this.desiredIds[index * 2 + 1];
+  }
+
+  actualKey(index: number): number {
+    return this.actualIds[index * 2] * this.count + this.actualIds[index * 2 + 1];
+  }
 }

@@ -1,5 +1,6 @@
 import { formatDiagnostic } from '../diagnostics.js';
-import { connectTarget, planTarget, type PlanContext } from '../plan/build.js';
+import { connectTarget, fingerprintScope, planTarget, type PlanContext } from '../plan/build.js';
+import { fingerprint } from '../plan/fingerprint.js';
 import type { Plan, TargetPlan } from '../plan/types.js';
 import { ServerSettingError, type PlannedStatement, type ProviderSession } from '../provider.js';
 import type { Change } from '../diff/changes.js';
@@ -92,11 +93,23 @@ export async function applyPlan(context: PlanContext, plan: Plan, hooks: ApplyHo
 }
 
 /**
- * Re-plans a target under the apply lock. Besides a changed fingerprint, errors that the fresh
- * plan finds stop the apply too: a password resolved now may differ from the one the plan file
- * was checked with, and every password must meet password_policy before anything runs.
+ * Checks under the apply lock that a target's plan still holds.
+ *
+ * A plan that this process made moments ago from the same configuration and secrets can only
+ * go stale through the live state, so a fresh fingerprint of that state decides. A plan file is
+ * planned again: besides a changed fingerprint, changes that differ (an edited file, a changed
+ * configuration) and errors that the fresh plan finds stop the apply too. A password resolved
+ * now may differ from the one the plan file was checked with, and every password must meet
+ * password_policy before anything runs.
  */
 async function checkFresh(context: PlanContext, target: TargetPlan, session: ProviderSession): Promise<void> {
+  const scope = fingerprintScope(target);
+  if (scope) {
+    const actual = await session.inspect();
+    if (fingerprint(actual, scope.roles, scope.settings) !== target.fingerprint) throw new StalePlanError(target.name);
+    return;
+  }
+
   const current = await planTarget(context, target.name, session);
   if (current.plan.fingerprint !== target.fingerprint) throw new StalePlanError(target.name);
   if (comparable(current.plan.changes) !== comparable(target.changes)) throw new PlanMismatchError(target.name);

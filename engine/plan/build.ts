@@ -116,24 +116,40 @@ export async function planTarget(
   diagnostics.push(...passwordCheck.diagnostics);
 
   const changes = orderChanges(result.changes).map((change) => toPlanned(change, session));
-  return {
-    actual,
-    plan: {
-      name: targetName,
-      engine: target.engine,
-      url: redactUrl(target.url),
-      databases: session.managedDatabases,
-      serverVersion: actual.serverVersion,
-      fingerprint: fingerprint(
-        actual,
-        target.drop_unmanaged_roles ? null : referencedRoles(desired),
-        new Set((desired.serverSettings ?? []).map((setting) => setting.name)),
-      ),
-      changes,
-      diagnostics,
-      unmanagedRoles: result.unmanagedRoles,
-    },
+  const scope: FingerprintScope = {
+    roles: target.drop_unmanaged_roles ? null : referencedRoles(desired),
+    settings: new Set((desired.serverSettings ?? []).map((setting) => setting.name)),
   };
+  const plan: TargetPlan = {
+    name: targetName,
+    engine: target.engine,
+    url: redactUrl(target.url),
+    databases: session.managedDatabases,
+    serverVersion: actual.serverVersion,
+    fingerprint: fingerprint(actual, scope.roles, scope.settings),
+    changes,
+    diagnostics,
+    unmanagedRoles: result.unmanagedRoles,
+  };
+  scopes.set(plan, scope);
+  return { actual, plan };
+}
+
+/** What the fingerprint of a target plan covers: see fingerprint(). */
+export interface FingerprintScope {
+  roles: ReadonlySet<string> | null;
+  settings: ReadonlySet<string>;
+}
+
+/** The scopes of the target plans that this process made; a plan read from a file has none. */
+const scopes = new WeakMap<TargetPlan, FingerprintScope>();
+
+/**
+ * Returns what the fingerprint of `plan` covers when this process made the plan, so that apply
+ * can take the same fingerprint of the live state again without planning again.
+ */
+export function fingerprintScope(plan: TargetPlan): FingerprintScope | undefined {
+  return scopes.get(plan);
 }
 
 function toPlanned(change: Change, session: ProviderSession): PlannedChange {

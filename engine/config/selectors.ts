@@ -40,8 +40,14 @@ export const SELECTOR_ENGINES: Record<GrantSelector | 'columns', readonly Engine
 
 /** Returns the selector that a grant's `on:` sets, or undefined when it sets none or several. */
 export function selectorOf(on: GrantObjectConfig): GrantSelector | undefined {
-  const present = GRANT_SELECTORS.filter((selector) => on[selector] !== undefined);
-  return present.length === 1 ? present[0] : undefined;
+  // A loop rather than filter(), because the checks call this for every grant.
+  let found: GrantSelector | undefined;
+  for (const selector of GRANT_SELECTORS) {
+    if (on[selector] === undefined) continue;
+    if (found !== undefined) return undefined;
+    found = selector;
+  }
+  return found;
 }
 
 /** Returns the PostgreSQL privilege kind of a selector, or undefined for selectors of other engines. */

@@ -311,6 +311,23 @@ describe('privileges', () => {
     ]);
   });
 
+  it('default privileges on an inherited property name', async () => {
+    const { diagnostics } = await loadYaml([
+      ...POSTGRES_HEAD,
+      'roles:',
+      '  owner: {}',
+      'default_privileges:',
+      '  - for_role: owner',
+      '    on: constructor',
+      '    to: owner',
+      '    privileges: [SELECT]',
+    ]);
+
+    expect(diagnostics.map((diagnostic) => [diagnostic.position?.line, diagnostic.summary])).toEqual([
+      [10, '"on" of default_privileges[0] must be one of tables, sequences, functions, types, schemas, got "constructor"'],
+    ]);
+  });
+
   it('grant option to PUBLIC', async () => {
     const { diagnostics } = await loadYaml([
       ...POSTGRES_HEAD,

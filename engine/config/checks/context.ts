@@ -4,6 +4,12 @@ import type { Engine, SecurityConfig, SourceRef, TargetConfig } from '../types.j
 
 export const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'mariadb', 'mongodb'];
 
+/** The declared targets that an entry applies to, and their valid engines. */
+interface Scope {
+  targets: [string, TargetConfig][];
+  engines: Set<Engine>;
+}
+
 /** Shared state of the semantic checks: the normalised config, and reporting at a key path. */
 export class CheckContext {
   readonly config: SecurityConfig;
@@ -47,11 +53,26 @@ export class CheckContext {
     return this.scopeOf(only).engines;
   }
 
-  // 100,000 grants share a handful of `only` lists, so each list is resolved once.
-  private readonly scopes = new Map<string, { targets: [string, TargetConfig][]; engines: Set<Engine> }>();
+  // 100,000 grants share a handful of `only` lists, so each list is resolved once. Several checks
+  // ask for the scope of the same entry, so the list object itself is a key too.
+  private readonly scopes = new Map<string, Scope>();
+  private readonly scopesByList = new WeakMap<readonly string[], Scope>();
+  private everyTarget?: Scope;
 
-  private scopeOf(only: readonly string[] | undefined): { targets: [string, TargetConfig][]; engines: Set<Engine> } {
-    const key = only ? JSON.stringify(only) : '';
+  private scopeOf(only: readonly string[] | undefined): Scope {
+    if (!only) {
+      this.everyTarget ??= this.resolveScope('', undefined);
+      return this.everyTarget;
+    }
+    let scope = this.scopesByList.get(only);
+    if (!scope) {
+      scope = this.resolveScope(JSON.stringify(only), only);
+      this.scopesByList.set(only, scope);
+    }
+    return scope;
+  }
+
+  private resolveScope(key: string, only: readonly string[] | undefined): Scope {
     let scope = this.scopes.get(key);
     if (!scope) {
       const all = Object.entries(this.config.targets);
@@ -71,5 +92,5 @@ export function at(ref: SourceRef, ...steps: (string | number)[]): SourceRef {
 
 /** Role names that PostgreSQL reads as PUBLIC rather than as a role (the keyword is case-insensitive). */
 export function isPublic(name: string): boolean {
-  return name.toLowerCase() === 'public';
+  return name.length === 6 && name.toLowerCase() === 'public';
 }

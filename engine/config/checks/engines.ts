@@ -47,35 +47,69 @@ export function checkEngineFields(context: CheckContext): void {
   checkTargetFields(context);
 }
 
+const ROLE_FIELDS = Object.entries(ROLE_FIELD_ENGINES) as FieldEngines<keyof RoleConfig>[];
+
+const SELECTORS_AND_COLUMNS = [...GRANT_SELECTORS, 'columns' as const];
+
+// A large configuration has hundreds of thousands of fields and rarely an unsupported one. So the
+// loops below look only for the fields that the engines of an entry do not support, computed once
+// per set of engines, and build messages and key paths only for a field they report.
+
+/** A field and the engines that support it. */
+type FieldEngines<Field> = readonly [Field, readonly Engine[]];
+
+/** Returns the entries of `fields` that none of `engines` supports, in the order of `fields`. */
+function unsupportedOf<Field>(
+  cache: Map<ReadonlySet<Engine>, readonly FieldEngines<Field>[]>,
+  engines: ReadonlySet<Engine>,
+  fields: readonly FieldEngines<Field>[],
+): readonly FieldEngines<Field>[] {
+  let unsupported = cache.get(engines);
+  if (!unsupported) {
+    unsupported = fields.filter(([, supported]) => !supportsAny(engines, supported));
+    cache.set(engines, unsupported);
+  }
+  return unsupported;
+}
+
 function checkRoleFields(context: CheckContext): void {
+  const cache = new Map<ReadonlySet<Engine>, readonly FieldEngines<keyof RoleConfig>[]>();
+
   for (const [name, role] of Object.entries(context.config.roles)) {
     const engines = context.enginesOf(role.only);
     if (engines.size === 0) continue;
-    const source = context.source('roles', name);
 
-    for (const [field, supported] of Object.entries(ROLE_FIELD_ENGINES) as [keyof RoleConfig, readonly Engine[]][]) {
+    for (const [field, supported] of unsupportedOf(cache, engines, ROLE_FIELDS)) {
       if (role[field] === undefined) continue;
-      reportUnsupported(context, `"${field}" of role "${name}"`, supported, engines, at(source, field));
+      reportUnsupported(context, `"${field}" of role "${name}"`, supported, engines, at(context.source('roles', name), field));
     }
 
     // WITH INHERIT and WITH SET on a membership exist in PostgreSQL 16+ only.
+    if (supportsAny(engines, POSTGRES)) continue;
     for (const [position, membership] of (role.member_of ?? []).entries()) {
       for (const option of ['inherit', 'set'] as const) {
         if (membership[option] === undefined) continue;
-        reportUnsupported(context, `"${option}" of member_of[${position}] of role "${name}"`, POSTGRES, engines, at(source, 'member_of', position, option));
+        const ref = at(context.source('roles', name), 'member_of', position, option);
+        reportUnsupported(context, `"${option}" of member_of[${position}] of role "${name}"`, POSTGRES, engines, ref);
       }
     }
   }
 }
 
+const SELECTOR_FIELDS = SELECTORS_AND_COLUMNS.map((selector) => [selector, SELECTOR_ENGINES[selector]] as const);
+
 function checkGrantSelectors(context: CheckContext): void {
-  for (const [index, grant] of context.config.grants.entries()) {
+  const cache = new Map<ReadonlySet<Engine>, readonly FieldEngines<(typeof SELECTORS_AND_COLUMNS)[number]>[]>();
+  const { grants } = context.config;
+
+  for (let index = 0; index < grants.length; index++) {
+    const grant = grants[index]!;
     const engines = context.enginesOf(grant.only);
     if (engines.size === 0) continue;
 
-    for (const selector of [...GRANT_SELECTORS, 'columns' as const]) {
+    for (const [selector, supported] of unsupportedOf(cache, engines, SELECTOR_FIELDS)) {
       if (grant.on[selector] === undefined) continue;
-      reportUnsupported(context, `"${selector}" in grants[${index}]`, SELECTOR_ENGINES[selector], engines, at(grant.source, 'on', selector), 'selector');
+      reportUnsupported(context, `"${selector}" in grants[${index}]`, supported, engines, at(grant.source, 'on', selector), 'selector');
     }
   }
 }
@@ -84,12 +118,12 @@ function checkGrantSelectors(context: CheckContext): void {
 function checkPostgresSections(context: CheckContext): void {
   for (const [index, entry] of context.config.default_privileges.entries()) {
     const engines = context.enginesOf(entry.only);
-    if (engines.size === 0) continue;
+    if (engines.size === 0 || supportsAny(engines, POSTGRES)) continue;
     reportUnsupported(context, `default_privileges[${index}]`, POSTGRES, engines, entry.source, 'section');
   }
 
   const allEngines = context.enginesOf(undefined);
-  if (allEngines.size === 0) return;
+  if (allEngines.size === 0 || supportsAny(allEngines, POSTGRES)) return;
 
   for (const table of Object.keys(context.config.row_level_security)) {
     reportUnsupported(context, `row-level security of table "${table}"`, POSTGRES, allEngines, context.source('row_level_security', table), 'section');
@@ -102,12 +136,18 @@ function checkPostgresSections(context: CheckContext): void {
 function checkTargetFields(context: CheckContext): void {
   for (const [name, target] of Object.entries(context.config.targets)) {
     const engines = context.enginesOf([name]);
-    if (engines.size === 0) continue;
-    const source = context.source('targets', name);
-    if (target.manage_public !== undefined) reportUnsupported(context, `"manage_public" of target "${name}"`, POSTGRES, engines, at(source, 'manage_public'));
+    if (engines.size === 0 || target.manage_public === undefined || supportsAny(engines, POSTGRES)) continue;
+    reportUnsupported(context, `"manage_public" of target "${name}"`, POSTGRES, engines, at(context.source('targets', name), 'manage_public'));
   }
 }
 
+/** Tells whether one of the engines an entry applies to supports a field. */
+function supportsAny(engines: ReadonlySet<Engine>, supported: readonly Engine[]): boolean {
+  for (const engine of engines) if (supported.includes(engine)) return true;
+  return false;
+}
+
+/** Reports a field that none of the engines an entry applies to supports. */
 function reportUnsupported(
   context: CheckContext,
   subject: string,
@@ -116,8 +156,6 @@ function reportUnsupported(
   ref: SourceRef,
   noun = 'field',
 ): void {
-  if ([...engines].some((engine) => supported.includes(engine))) return;
-
   const supportedNames = [...new Set(supported.map((engine) => ENGINE_NAMES[engine]))].join('/');
   const usedNames = [...engines].map((engine) => ENGINE_NAMES[engine]).join(' and ');
   context.error(

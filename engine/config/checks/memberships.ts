@@ -8,8 +8,9 @@ export function checkMemberships(context: CheckContext): void {
   const { roles } = context.config;
 
   for (const [name, role] of Object.entries(roles)) {
-    for (const [position, membership] of (role.member_of ?? []).entries()) {
-      if (membership.role !== name) continue;
+    const memberOf = role.member_of ?? [];
+    for (let position = 0; position < memberOf.length; position++) {
+      if (memberOf[position]!.role !== name) continue;
       context.error(
         `role "${name}" is a member of itself`,
         at(context.source('roles', name), 'member_of', position),
@@ -34,77 +35,82 @@ export function checkMemberships(context: CheckContext): void {
 /**
  * Returns one cycle per strongly connected group of declared roles (Tarjan's algorithm, iterative
  * so that a chain of 10,000 roles does not overflow the stack). Each cycle lists its roles in
- * membership order, starting from the first declared.
+ * membership order, starting from the first declared. Roles are numbered in declaration order,
+ * so that the bookkeeping uses typed arrays rather than maps keyed by name.
  */
 function membershipCycles(context: CheckContext): string[][] {
   const { roles } = context.config;
   const names = Object.keys(roles);
-  const groupsOf = (name: string): string[] =>
-    (roles[name]!.member_of ?? [])
-      .map((membership) => membership.role)
-      .filter((group) => group !== name && Object.hasOwn(roles, group));
+  const ids = new Map(names.map((name, id) => [name, id]));
+  const groups: number[][] = names.map((name) => {
+    const result: number[] = [];
+    for (const membership of roles[name]!.member_of ?? []) {
+      const group = ids.get(membership.role);
+      if (group !== undefined && membership.role !== name) result.push(group);
+    }
+    return result;
+  });
 
-  const index = new Map<string, number>();
-  const lowLink = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const components: string[][] = [];
+  const index = new Int32Array(names.length).fill(-1);
+  const lowLink = new Int32Array(names.length);
+  const onStack = new Uint8Array(names.length);
+  const stack: number[] = [];
+  const components: number[][] = [];
   let counter = 0;
 
-  for (const start of names) {
-    if (index.has(start)) continue;
-    const work: { name: string; next: number; groups: string[] }[] = [];
-    const open = (name: string): void => {
-      index.set(name, counter);
-      lowLink.set(name, counter);
+  for (let start = 0; start < names.length; start++) {
+    if (index[start] !== -1) continue;
+    const work: { id: number; next: number }[] = [];
+    const open = (id: number): void => {
+      index[id] = counter;
+      lowLink[id] = counter;
       counter++;
-      stack.push(name);
-      onStack.add(name);
-      work.push({ name, next: 0, groups: groupsOf(name) });
+      stack.push(id);
+      onStack[id] = 1;
+      work.push({ id, next: 0 });
     };
     open(start);
 
     while (work.length > 0) {
       const frame = work[work.length - 1]!;
-      if (frame.next < frame.groups.length) {
-        const group = frame.groups[frame.next++]!;
-        if (!index.has(group)) open(group);
-        else if (onStack.has(group)) lowLink.set(frame.name, Math.min(lowLink.get(frame.name)!, index.get(group)!));
+      const frameGroups = groups[frame.id]!;
+      if (frame.next < frameGroups.length) {
+        const group = frameGroups[frame.next++]!;
+        if (index[group] === -1) open(group);
+        else if (onStack[group]) lowLink[frame.id] = Math.min(lowLink[frame.id]!, index[group]!);
         continue;
       }
 
       work.pop();
       const parent = work[work.length - 1];
-      if (parent) lowLink.set(parent.name, Math.min(lowLink.get(parent.name)!, lowLink.get(frame.name)!));
-      if (lowLink.get(frame.name) !== index.get(frame.name)) continue;
+      if (parent) lowLink[parent.id] = Math.min(lowLink[parent.id]!, lowLink[frame.id]!);
+      if (lowLink[frame.id] !== index[frame.id]) continue;
 
-      const component: string[] = [];
-      let member: string;
+      const component: number[] = [];
+      let member: number;
       do {
         member = stack.pop()!;
-        onStack.delete(member);
+        onStack[member] = 0;
         component.push(member);
-      } while (member !== frame.name);
+      } while (member !== frame.id);
       if (component.length > 1) components.push(component);
     }
   }
 
-  const order = new Map(names.map((name, position) => [name, position]));
   return components.map((component) => {
-    const members = new Set(component);
-    const first = component.reduce((a, b) => (order.get(a)! < order.get(b)! ? a : b));
-    return cycleThrough(first, members, groupsOf);
+    const first = component.reduce((a, b) => Math.min(a, b));
+    return cycleThrough(first, new Set(component), groups).map((id) => names[id]!);
   });
 }
 
 /** Finds a shortest membership path from `start` back to itself inside one component. */
-function cycleThrough(start: string, members: Set<string>, groupsOf: (name: string) => string[]): string[] {
-  const previous = new Map<string, string>();
+function cycleThrough(start: number, members: Set<number>, groups: readonly number[][]): number[] {
+  const previous = new Map<number, number>();
   const queue = [start];
 
   for (let head = 0; head < queue.length; head++) {
     const current = queue[head]!;
-    for (const group of groupsOf(current)) {
+    for (const group of groups[current]!) {
       if (!members.has(group)) continue;
       if (group === start) {
         const path = [current];

@@ -27,17 +27,21 @@ const ALL_POSTGRES_PRIVILEGES = new Set(
 );
 
 export function checkPrivileges(context: CheckContext): void {
-  for (const [index, grant] of context.config.grants.entries()) {
+  const { grants } = context.config;
+  for (let index = 0; index < grants.length; index++) {
+    const grant = grants[index]!;
     if (!appliesToPostgres(context, grant.only)) continue;
     const kind = postgresPrivilegeKind(grant.on);
-    if (kind) checkPrivilegeNames(context, grant.privileges, kind, grant.source, `grants[${index}]`);
-    checkGrantOptionToPublic(context, grant.to, grant.with_grant_option, grant.source, `grants[${index}]`);
+    // The name of the grant is built only for a finding, because most grants have none.
+    if (kind && !allValid(grant.privileges, kind)) checkPrivilegeNames(context, grant.privileges, kind, grant.source, `grants[${index}]`);
+    if (grant.with_grant_option === true) checkGrantOptionToPublic(context, grant.to, grant.with_grant_option, grant.source, `grants[${index}]`);
   }
 
   for (const [index, entry] of context.config.default_privileges.entries()) {
     const owner = `default_privileges[${index}]`;
     if (!appliesToPostgres(context, entry.only)) continue;
-    if (KIND_NAMES[entry.on] !== undefined) checkPrivilegeNames(context, entry.privileges, entry.on, entry.source, owner);
+    // `on` is any text when the schema reported it, such as `constructor`.
+    if (Object.hasOwn(KIND_NAMES, entry.on)) checkPrivilegeNames(context, entry.privileges, entry.on, entry.source, owner);
     checkGrantOptionToPublic(context, entry.to, entry.with_grant_option, entry.source, owner);
 
     if (entry.on === 'schemas' && entry.in_schema !== undefined) {
@@ -61,8 +65,21 @@ function appliesToPostgres(context: CheckContext, only: readonly string[] | unde
   return engines.size === 0 || engines.has('postgres');
 }
 
+/** Privileges that each object kind accepts, with ALL. */
+const VALID_PRIVILEGES = Object.create(null) as Record<PrivilegeObjectKind, readonly string[]>;
+for (const kind of Object.keys(KIND_NAMES) as PrivilegeObjectKind[]) VALID_PRIVILEGES[kind] = [...privilegesFor(kind), 'ALL'];
+
+/** Tells whether every privilege is valid for the kind. A name already in canonical form is not converted. */
+function allValid(privileges: readonly string[], kind: PrivilegeObjectKind): boolean {
+  const valid = VALID_PRIVILEGES[kind];
+  for (const privilege of privileges) {
+    if (!valid.includes(privilege) && !valid.includes(canonicalPrivilege(privilege))) return false;
+  }
+  return true;
+}
+
 function checkPrivilegeNames(context: CheckContext, privileges: readonly string[], kind: PrivilegeObjectKind, source: SourceRef, owner: string): void {
-  const valid = [...privilegesFor(kind), 'ALL'];
+  const valid = VALID_PRIVILEGES[kind];
 
   for (const [position, privilege] of privileges.entries()) {
     const canonical = canonicalPrivilege(privilege);

@@ -11,49 +11,64 @@ import { suggestionFix } from '../suggest.js';
 import type { SourceRef } from '../types.js';
 import { at, CheckContext, isPublic } from './context.js';
 
+/** The place of a role name and the declaration it belongs to, built only for a use that is reported. */
 interface RoleUse {
-  name: string;
   ref: SourceRef;
   /** The declaration that uses the name, such as `grants[3]` or `role "app_user"`. */
   user: string;
-  /** PUBLIC is allowed here (grantees, policy roles). */
-  allowsPublic: boolean;
-  /** CURRENT_USER, CURRENT_ROLE and SESSION_USER are allowed here (policy roles). */
-  allowsCurrentUser?: boolean;
 }
+
+/** The names that a place accepts besides declared roles. */
+interface Allowed {
+  /** PUBLIC is allowed here (grantees, policy roles). */
+  public: boolean;
+  /** CURRENT_USER, CURRENT_ROLE and SESSION_USER are allowed here (policy roles). */
+  currentUser: boolean;
+}
+
+const ROLES_ONLY: Allowed = { public: false, currentUser: false };
+const GRANTEES: Allowed = { public: true, currentUser: false };
+const POLICY_ROLES: Allowed = { public: true, currentUser: true };
 
 const CURRENT_USER_NAMES = new Set(['current_user', 'current_role', 'session_user']);
 
 export function checkRoleReferences(context: CheckContext): void {
+  const { roles } = context.config;
   const unknown = new Map<string, { first: RoleUse; count: number }>();
 
-  for (const use of roleUses(context)) {
-    if (isPublic(use.name)) {
-      if (!use.allowsPublic) {
+  // `describe` runs only for a use that is reported, because a large configuration names roles
+  // hundreds of thousands of times and nearly every use is fine.
+  const check = (name: string, allowed: Allowed, describe: () => RoleUse): void => {
+    if (isPublic(name)) {
+      if (!allowed.public) {
+        const use = describe();
         context.error(`${use.user} names PUBLIC, which is not a role here`, use.ref, 'name a role', true);
       }
-      continue;
+      return;
     }
-    if (use.allowsCurrentUser && CURRENT_USER_NAMES.has(use.name.toLowerCase())) continue;
+    if (allowed.currentUser && CURRENT_USER_NAMES.has(name.toLowerCase())) return;
 
-    const role = Object.hasOwn(context.config.roles, use.name) ? context.config.roles[use.name] : undefined;
+    const role = Object.hasOwn(roles, name) ? roles[name] : undefined;
     if (!role) {
-      const seen = unknown.get(use.name);
+      const seen = unknown.get(name);
       if (seen) seen.count++;
-      else unknown.set(use.name, { first: use, count: 1 });
-      continue;
+      else unknown.set(name, { first: describe(), count: 1 });
+      return;
     }
     if (role.state === 'absent') {
+      const use = describe();
       context.error(
-        `${use.user} names role "${use.name}", which is declared with state: absent`,
+        `${use.user} names role "${name}", which is declared with state: absent`,
         use.ref,
-        `remove the reference, or set the state of role "${use.name}" to present`,
+        `remove the reference, or set the state of role "${name}" to present`,
         true,
       );
     }
-  }
+  };
 
-  const declared = Object.keys(context.config.roles);
+  visitRoleUses(context, check);
+
+  const declared = Object.keys(roles);
   for (const [name, { first, count }] of unknown) {
     const others = count > 1 ? ` and ${count - 1} more place${count > 2 ? 's' : ''}` : '';
     context.warning(
@@ -72,33 +87,35 @@ function closestFix(name: string, declared: readonly string[]): string {
     : 'declare it under roles: to manage it; a role that exists only on the server is used as it is';
 }
 
-function* roleUses(context: CheckContext): Generator<RoleUse> {
+type RoleUseVisitor = (name: string, allowed: Allowed, describe: () => RoleUse) => void;
+
+/** Calls `visit` for every role name in the configuration, in the order of the sections. */
+function visitRoleUses(context: CheckContext, visit: RoleUseVisitor): void {
   const { config } = context;
 
-  for (const [index, grant] of config.grants.entries()) {
-    for (const [position, name] of grant.to.entries()) {
-      yield { name, ref: at(grant.source, 'to', position), user: `grants[${index}]`, allowsPublic: true };
-    }
-  }
+  config.grants.forEach((grant, index) => {
+    grant.to.forEach((name, position) => {
+      visit(name, GRANTEES, () => ({ ref: at(grant.source, 'to', position), user: `grants[${index}]` }));
+    });
+  });
 
-  for (const [index, entry] of config.default_privileges.entries()) {
+  config.default_privileges.forEach((entry, index) => {
     const user = `default_privileges[${index}]`;
-    if (entry.for_role !== '') yield { name: entry.for_role, ref: at(entry.source, 'for_role'), user, allowsPublic: false };
-    for (const [position, name] of entry.to.entries()) {
-      yield { name, ref: at(entry.source, 'to', position), user, allowsPublic: true };
-    }
-  }
+    if (entry.for_role !== '') visit(entry.for_role, ROLES_ONLY, () => ({ ref: at(entry.source, 'for_role'), user }));
+    entry.to.forEach((name, position) => {
+      visit(name, GRANTEES, () => ({ ref: at(entry.source, 'to', position), user }));
+    });
+  });
 
   for (const [roleName, role] of Object.entries(config.roles)) {
-    const source = context.source('roles', roleName);
-    const user = `role "${roleName}"`;
-    for (const [position, membership] of (role.member_of ?? []).entries()) {
+    const user = (): string => `role "${roleName}"`;
+    role.member_of?.forEach((membership, position) => {
       // A membership in itself is reported by the membership checks.
-      if (membership.role === roleName) continue;
-      yield { name: membership.role, ref: at(source, 'member_of', position), user, allowsPublic: false };
-    }
+      if (membership.role === roleName) return;
+      visit(membership.role, ROLES_ONLY, () => ({ ref: at(context.source('roles', roleName), 'member_of', position), user: user() }));
+    });
     if (role.reassign_owned_to !== undefined && role.reassign_owned_to !== roleName) {
-      yield { name: role.reassign_owned_to, ref: at(source, 'reassign_owned_to'), user, allowsPublic: false };
+      visit(role.reassign_owned_to, ROLES_ONLY, () => ({ ref: at(context.source('roles', roleName), 'reassign_owned_to'), user: user() }));
     }
   }
 
@@ -106,18 +123,15 @@ function* roleUses(context: CheckContext): Generator<RoleUse> {
     const source = context.source('row_level_security', table);
     for (const [policyName, policy] of Object.entries(rls.policies ?? {})) {
       for (const [position, name] of (policy.roles ?? []).entries()) {
-        yield {
-          name,
+        visit(name, POLICY_ROLES, () => ({
           ref: at(source, 'policies', policyName, 'roles', position),
           user: `policy "${policyName}" of table "${table}"`,
-          allowsPublic: true,
-          allowsCurrentUser: true,
-        };
+        }));
       }
     }
   }
 
   for (const [position, name] of (config.audit?.roles ?? []).entries()) {
-    yield { name, ref: at(context.sectionSource('audit'), 'roles', position), user: 'audit', allowsPublic: false };
+    visit(name, ROLES_ONLY, () => ({ ref: at(context.sectionSource('audit'), 'roles', position), user: 'audit' }));
   }
 }

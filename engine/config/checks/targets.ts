@@ -48,16 +48,23 @@ function checkUrls(context: CheckContext): void {
 function checkOnly(context: CheckContext): void {
   const targetNames = Object.keys(context.config.targets);
 
-  const check = (only: readonly string[] | undefined, ref: SourceRef, owner: string): void => {
-    only?.forEach((name, index) => {
+  // Entries without `only` are skipped before their place and name are built.
+  const check = (only: readonly string[], ref: SourceRef, owner: string): void => {
+    only.forEach((name, index) => {
       if (Object.hasOwn(context.config.targets, name)) return;
       context.error(`${owner} names unknown target "${name}" in "only"`, at(ref, 'only', index), suggestionFix(name, targetNames, 'targets'), true);
     });
   };
 
-  for (const [name, role] of Object.entries(context.config.roles)) check(role.only, context.source('roles', name), `role "${name}"`);
-  context.config.grants.forEach((grant, index) => check(grant.only, grant.source, `grants[${index}]`));
-  context.config.default_privileges.forEach((entry, index) => check(entry.only, entry.source, `default_privileges[${index}]`));
+  for (const [name, role] of Object.entries(context.config.roles)) {
+    if (role.only) check(role.only, context.source('roles', name), `role "${name}"`);
+  }
+  context.config.grants.forEach((grant, index) => {
+    if (grant.only) check(grant.only, grant.source, `grants[${index}]`);
+  });
+  context.config.default_privileges.forEach((entry, index) => {
+    if (entry.only) check(entry.only, entry.source, `default_privileges[${index}]`);
+  });
 }
 
 /**
@@ -81,7 +88,8 @@ function checkDatabases(context: CheckContext): void {
     managedByTarget.set(name, target.engine === 'postgres' ? managedDatabases(target) : undefined);
   }
 
-  const check = (database: string | undefined, only: readonly string[] | undefined, ref: SourceRef, owner: string): void => {
+  // `ownerOf` names the entry in a message, and runs only for a finding.
+  const check = (database: string | undefined, only: readonly string[] | undefined, ref: SourceRef, ownerOf: () => string): void => {
     for (const [targetName] of context.targetsOf(only)) {
       const managed = managedByTarget.get(targetName);
       if (!managed) continue;
@@ -89,7 +97,7 @@ function checkDatabases(context: CheckContext): void {
       if (database === undefined) {
         if (managed.length > 1) {
           context.error(
-            `${owner} does not say which database of target "${targetName}" it applies to`,
+            `${ownerOf()} does not say which database of target "${targetName}" it applies to`,
             ref,
             `add database: with one of ${managed.join(', ')}`,
           );
@@ -98,7 +106,7 @@ function checkDatabases(context: CheckContext): void {
       }
       if (!managed.includes(database)) {
         context.error(
-          `${owner} names database "${database}", which target "${targetName}" does not manage`,
+          `${ownerOf()} names database "${database}", which target "${targetName}" does not manage`,
           at(ref, 'database'),
           `use one of ${managed.join(', ')}, or add "${database}" to the databases of target "${targetName}"`,
           true,
@@ -112,10 +120,10 @@ function checkDatabases(context: CheckContext): void {
     // engines are reported by the engine checks.
     if (grant.on.database !== undefined && grant.database === undefined) return;
     if (postgresPrivilegeKind(grant.on) === undefined) return;
-    check(grant.database, grant.only, grant.source, `grants[${index}]`);
+    check(grant.database, grant.only, grant.source, () => `grants[${index}]`);
   });
-  context.config.default_privileges.forEach((entry, index) => check(entry.database, entry.only, entry.source, `default_privileges[${index}]`));
+  context.config.default_privileges.forEach((entry, index) => check(entry.database, entry.only, entry.source, () => `default_privileges[${index}]`));
   for (const [table, rls] of Object.entries(context.config.row_level_security)) {
-    check(rls.database, undefined, context.source('row_level_security', table), `row-level security of table "${table}"`);
+    check(rls.database, undefined, context.source('row_level_security', table), () => `row-level security of table "${table}"`);
   }
 }

@@ -49,6 +49,8 @@ export function resolveReferences(
 ): { diagnostics: Diagnostic[]; substitutions: EnvSubstitution[] } {
   const diagnostics: Diagnostic[] = [];
   const substitutions = new Map<string, string>();
+  const text = files.text(file);
+  if (text !== undefined && !mayContainReference(text)) return { diagnostics, substitutions: [] };
 
   // The key path of the value being visited. One array serves the whole walk, and a diagnostic
   // copies it, because a file has hundreds of thousands of values and few diagnostics.
@@ -88,6 +90,16 @@ export function resolveReferences(
 
   for (const key of Object.keys(document)) visit(document, key);
   return { diagnostics, substitutions: [...substitutions].map(([name, value]) => ({ name, value })) };
+}
+
+/**
+ * Tells whether a string value of a file may contain `${`, which every reference and every
+ * secret reference starts with. A value contains it only if the text does or has a backslash.
+ * Escapes such as \x24 and escaped line breaks of double-quoted scalars are the only ways to write
+ * it without the two characters side by side, because line folding inserts a space or a line break.
+ */
+function mayContainReference(text: string): boolean {
+  return text.includes('${') || text.includes('\\');
 }
 
 /**

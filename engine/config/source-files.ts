@@ -21,6 +21,11 @@ export class SourceFiles {
     this.texts.set(file, text);
   }
 
+  /** Returns the text of a file, or undefined when it was not added. */
+  text(file: string): string | undefined {
+    return this.texts.get(file);
+  }
+
   /** Returns the position of a key path; line 1, column 1 when the file is unknown or unparsable. */
   locate(ref: SourceRef, preferValue = false): SourcePosition {
     const index = this.indexOf(ref.file);

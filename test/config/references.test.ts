@@ -31,6 +31,31 @@ describe('references', () => {
     expect(config!.targets.prod!.databases).toEqual(['app', '${literal}']);
   });
 
+  it('escaped dollar sign starts a reference', async () => {
+    const { config, diagnostics } = await loadYaml(
+      [
+        ...HEAD,
+        '    url: "postgres://admin@\\x24{env:DB_HOST}/app"',
+        '    password: "\\u0024{env:PGPASSWORD}"',
+        '    databases: ["app$\\',
+        '      {env:DB_NAME}"]',
+      ],
+      { DB_HOST: 'db.internal', DB_NAME: 'reports' },
+    );
+
+    expect(diagnostics.filter((diagnostic) => diagnostic.severity === 'error')).toEqual([]);
+    expect(config!.targets.prod!.url).toBe('postgres://admin@db.internal/app');
+    expect(config!.targets.prod!.password).toEqual({ kind: 'env', name: 'PGPASSWORD' });
+    expect(config!.targets.prod!.databases).toEqual(['appreports']);
+  });
+
+  it('file without references keeps its values', async () => {
+    const { config, diagnostics } = await loadYaml([...HEAD, '    url: postgres://admin@127.0.0.1/app', '    databases: [app, "$", "{x}"]']);
+
+    expect(diagnostics).toEqual([]);
+    expect(config!.targets.prod!.databases).toEqual(['app', '$', '{x}']);
+  });
+
   it('missing env variable names it and its line', async () => {
     const { config, diagnostics } = await loadYaml([...HEAD, '    url: postgres://admin@${env:DB_HOST}/app']);
 

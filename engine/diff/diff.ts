@@ -1,5 +1,5 @@
 import type { Change } from './changes.js';
-import { expandGrant, expandPrivileges, type PrivilegeLists } from './expand.js';
+import { expandPrivileges, GrantExpander, type PrivilegeLists } from './expand.js';
 import { diffDefaultPrivileges, diffGrants } from './grants.js';
 import { diffMemberships } from './memberships.js';
 import { diffRowLevelSecurity } from './rls.js';
@@ -64,10 +64,9 @@ export function diff(input: DiffInput): DiffResult {
   const privilegeChanges: Change[] = [];
   for (const database of actual.databases) {
     const grants: Grant[] = [];
-    for (const grant of desired.grants.filter((each) => each.database === database.name)) {
-      const expanded = expandGrant(grant, database, input.privileges);
-      append(grants, expanded.grants);
-      diagnostics.push(...expanded.diagnostics);
+    const expander = new GrantExpander(database, input.privileges);
+    for (const grant of desired.grants) {
+      if (grant.database === database.name) expander.expand(grant, grants, diagnostics);
     }
     append(privilegeChanges, diffGrants(target, scope, grants, database));
 

@@ -30,37 +30,133 @@ export function expandGrant(
   database: DatabaseState,
   lists: PrivilegeLists,
 ): { grants: Grant[]; diagnostics: SourcedDiagnostic[] } {
-  const diagnostics: SourcedDiagnostic[] = [];
-  const objects = resolveObjects(grant, database, diagnostics);
   const grants: Grant[] = [];
+  const diagnostics: SourcedDiagnostic[] = [];
+  new GrantExpander(database, lists).expand(grant, grants, diagnostics);
+  return { grants, diagnostics };
+}
 
-  for (const { object, kind } of objects) {
-    const privileges = expandPrivileges(grant.privileges, kind, lists);
-    const invalid = privileges.filter((privilege) => !lists[kind].includes(privilege));
-    if (invalid.length > 0) {
-      diagnostics.push({
-        severity: 'error',
-        summary: `privilege ${invalid.join(', ')} does not apply to ${kind === 'column' ? 'columns' : `a ${kind}`} (${describe(object)})`,
-        fix: `use one of: ${lists[kind].join(', ')}, or ALL`,
-        source: grant.source,
-      });
-      continue;
-    }
+/** Privileges of one declared grant for one object kind, after ALL and aliases. */
+interface Expansion {
+  privileges: readonly string[];
+  /** The privileges that do not apply to the kind. */
+  invalid: readonly string[];
+}
 
-    for (const grantee of grant.grantees) {
-      for (const privilege of privileges) {
-        grants.push({
-          database: grant.database,
-          grantee,
-          privilege,
-          object,
-          grantOption: grant.grantOption,
+/**
+ * Expands the declared grants of one database, reusing the privilege lists computed for earlier
+ * grants. An estate may declare tens of thousands of grants with a handful of privilege lists.
+ */
+export class GrantExpander {
+  private readonly index: ObjectIndex;
+  private readonly expansions = new Map<string, Expansion>();
+
+  constructor(
+    private readonly database: DatabaseState,
+    private readonly lists: PrivilegeLists,
+  ) {
+    this.index = objectIndex(database);
+  }
+
+  /** Appends the grants of `grant` to `grants`, and its errors to `diagnostics`. */
+  expand(grant: DesiredGrant, grants: Grant[], diagnostics: SourcedDiagnostic[]): void {
+    const resolved = this.resolveObjects(grant, diagnostics);
+    if (resolved === null) return;
+
+    const { kind, objects } = resolved;
+    const { privileges, invalid } = this.expansion(grant.privileges, kind);
+    for (const object of objects) {
+      if (invalid.length > 0) {
+        diagnostics.push({
+          severity: 'error',
+          summary: `privilege ${invalid.join(', ')} does not apply to ${kind === 'column' ? 'columns' : `a ${kind}`} (${describe(object)})`,
+          fix: `use one of: ${this.lists[kind].join(', ')}, or ALL`,
           source: grant.source,
         });
+        continue;
+      }
+
+      for (const grantee of grant.grantees) {
+        for (const privilege of privileges) {
+          grants.push({
+            database: grant.database,
+            grantee,
+            privilege,
+            object,
+            grantOption: grant.grantOption,
+            source: grant.source,
+          });
+        }
       }
     }
   }
-  return { grants, diagnostics };
+
+  private expansion(declared: string[], kind: GrantObjectKind): Expansion {
+    const key = `${kind}\0${declared.join('\0')}`;
+    let expansion = this.expansions.get(key);
+    if (!expansion) {
+      const privileges = expandPrivileges(declared, kind, this.lists);
+      expansion = { privileges, invalid: privileges.filter((privilege) => !this.lists[kind].includes(privilege)) };
+      this.expansions.set(key, expansion);
+    }
+    return expansion;
+  }
+
+  /** Returns the objects a grant's selector names and their kind, or null after a diagnostic. */
+  private resolveObjects(grant: DesiredGrant, diagnostics: SourcedDiagnostic[]): { kind: GrantObjectKind; objects: ObjectRef[] } | null {
+    const selector = grant.selector;
+    const database = this.database;
+    const notFound = (what: string, fix: string) => {
+      diagnostics.push({ severity: 'error', summary: `${what} not found in database ${database.name}`, fix, source: grant.source });
+      return null;
+    };
+
+    if (selector.kind === 'database') {
+      return { kind: 'database', objects: [{ kind: 'database', schema: null, name: selector.name }] };
+    }
+
+    const index = this.index;
+    if (selector.kind === 'schema') {
+      const exists = index.schemas.has(selector.name);
+      if (!exists) return notFound(`schema ${JSON.stringify(selector.name)}`, 'create the schema first, or correct its name');
+      return { kind: 'schema', objects: [{ kind: 'schema', schema: null, name: selector.name }] };
+    }
+
+    const inSchema = index.byKind.get(selector.kind)?.get(selector.schema);
+    if (selector.name === '*') {
+      const schemaExists = index.schemas.has(selector.schema);
+      if (!schemaExists) return notFound(`schema ${JSON.stringify(selector.schema)}`, 'create the schema first, or correct its name');
+      return { kind: selector.kind, objects: inSchema === undefined ? [] : Array.from(inSchema.values(), (entry) => entry.ref) };
+    }
+
+    const match = inSchema?.get(selector.name);
+    if (!match) {
+      const candidates = inSchema === undefined ? [] : Array.from(inSchema.values(), (entry) => entry.object);
+      const label = `${selector.kind} ${displayQualified(selector.schema, selector.name)}`;
+      const similar = candidates.filter((object) => object.name.toLowerCase() === selector.name.toLowerCase());
+      const fix =
+        similar.length > 0
+          ? `did you mean ${displayQualified(similar[0].schema, similar[0].name)}? Names are case-sensitive`
+          : selector.kind === 'function'
+            ? 'check the argument types: the signature must match the function exactly'
+            : `create the ${selector.kind} first, or correct its name`;
+      return notFound(label, fix);
+    }
+
+    if (selector.kind === 'table' && 'columns' in selector && selector.columns) {
+      const columns = match.object.columns ?? [];
+      const missing = selector.columns.filter((column) => !columns.includes(column));
+      if (missing.length > 0) {
+        return notFound(
+          `column ${missing.map((column) => JSON.stringify(column)).join(', ')} of ${displayQualified(match.object.schema, match.object.name)}`,
+          `the table has: ${columns.join(', ')}`,
+        );
+      }
+      return { kind: 'column', objects: selector.columns.map((column) => columnRef(match, column)) };
+    }
+
+    return { kind: selector.kind, objects: [match.ref] };
+  }
 }
 
 function describe(object: ObjectRef): string {
@@ -68,67 +164,23 @@ function describe(object: ObjectRef): string {
   return object.column ? `${name}.${object.column}` : name;
 }
 
-function resolveObjects(
-  grant: DesiredGrant,
-  database: DatabaseState,
-  diagnostics: SourcedDiagnostic[],
-): { object: ObjectRef; kind: GrantObjectKind }[] {
-  const selector = grant.selector;
-  const notFound = (what: string, fix: string) => {
-    diagnostics.push({ severity: 'error', summary: `${what} not found in database ${database.name}`, fix, source: grant.source });
-    return [];
-  };
-
-  if (selector.kind === 'database') {
-    return [{ object: { kind: 'database', schema: null, name: selector.name }, kind: 'database' }];
-  }
-
-  const index = objectIndex(database);
-  if (selector.kind === 'schema') {
-    const exists = index.schemas.has(selector.name);
-    if (!exists) return notFound(`schema ${JSON.stringify(selector.name)}`, 'create the schema first, or correct its name');
-    return [{ object: { kind: 'schema', schema: null, name: selector.name }, kind: 'schema' }];
-  }
-
-  const inSchema = index.bySchema.get(schemaKey(selector.kind, selector.schema));
-  if (selector.name === '*') {
-    const schemaExists = index.schemas.has(selector.schema);
-    if (!schemaExists) return notFound(`schema ${JSON.stringify(selector.schema)}`, 'create the schema first, or correct its name');
-    return [...(inSchema?.values() ?? [])].map((object) => ({ object: toRef(object), kind: selector.kind }));
-  }
-
-  const match = inSchema?.get(selector.name);
-  if (!match) {
-    const candidates = [...(inSchema?.values() ?? [])];
-    const label = `${selector.kind} ${displayQualified(selector.schema, selector.name)}`;
-    const similar = candidates.filter((object) => object.name.toLowerCase() === selector.name.toLowerCase());
-    const fix =
-      similar.length > 0
-        ? `did you mean ${displayQualified(similar[0].schema, similar[0].name)}? Names are case-sensitive`
-        : selector.kind === 'function'
-          ? 'check the argument types: the signature must match the function exactly'
-          : `create the ${selector.kind} first, or correct its name`;
-    return notFound(label, fix);
-  }
-
-  if (selector.kind === 'table' && 'columns' in selector && selector.columns) {
-    const columns = match.columns ?? [];
-    const missing = selector.columns.filter((column) => !columns.includes(column));
-    if (missing.length > 0) {
-      return notFound(`column ${missing.map((column) => JSON.stringify(column)).join(', ')} of ${displayQualified(match.schema, match.name)}`, `the table has: ${columns.join(', ')}`);
-    }
-    return selector.columns.map((column) => ({ object: { ...toRef(match), kind: 'column' as const, column }, kind: 'column' as const }));
-  }
-
-  return [{ object: toRef(match), kind: selector.kind }];
+/**
+ * A catalog object and the reference that its grants share. Grants are never changed after
+ * diff makes them, so one reference per object serves every grant on it.
+ */
+interface IndexedObject {
+  object: CatalogObject;
+  ref: ObjectRef;
+  /** References to columns of a table, made once a grant names them. */
+  columns?: Map<string, ObjectRef>;
 }
 
-/** The objects of one database by kind and schema, then by name, and the names of its schemas. */
+/** The objects of one database by kind, schema and name, and the names of its schemas. */
 interface ObjectIndex {
   /** The list indexed and its length, so that an index never outlives a change to the list. */
   objects: CatalogObject[];
   length: number;
-  bySchema: Map<string, Map<string, CatalogObject>>;
+  byKind: Map<string, Map<string, Map<string, IndexedObject>>>;
   schemas: Set<string>;
 }
 
@@ -142,28 +194,38 @@ function objectIndex(database: DatabaseState): ObjectIndex {
   const cached = indexes.get(database);
   if (cached && cached.objects === database.objects && cached.length === database.objects.length) return cached;
 
-  const index: ObjectIndex = { objects: database.objects, length: database.objects.length, bySchema: new Map(), schemas: new Set() };
+  const index: ObjectIndex = { objects: database.objects, length: database.objects.length, byKind: new Map(), schemas: new Set() };
   for (const object of database.objects) {
     if (object.kind === 'schema') index.schemas.add(object.name);
-    const key = schemaKey(object.kind, object.schema);
-    let named = index.bySchema.get(key);
+    let bySchema = index.byKind.get(object.kind);
+    if (!bySchema) {
+      bySchema = new Map();
+      index.byKind.set(object.kind, bySchema);
+    }
+    let named = bySchema.get(object.schema ?? '');
     if (!named) {
       named = new Map();
-      index.bySchema.set(key, named);
+      bySchema.set(object.schema ?? '', named);
     }
     // The first object of a name wins, as the scan that this index replaces found it first.
-    if (!named.has(object.name)) named.set(object.name, object);
+    if (!named.has(object.name)) named.set(object.name, { object, ref: toRef(object) });
   }
   indexes.set(database, index);
   return index;
 }
 
-function schemaKey(kind: string, schema: string | null): string {
-  return `${kind}\0${schema ?? ''}`;
-}
-
 function toRef(object: CatalogObject): ObjectRef {
   const ref: ObjectRef = { kind: object.kind, schema: object.schema, name: object.name };
   if (object.routine !== undefined) ref.routine = object.routine;
+  return ref;
+}
+
+function columnRef(entry: IndexedObject, column: string): ObjectRef {
+  entry.columns ??= new Map();
+  let ref = entry.columns.get(column);
+  if (!ref) {
+    ref = { ...entry.ref, kind: 'column', column };
+    entry.columns.set(column, ref);
+  }
   return ref;
 }

@@ -54,7 +54,7 @@ export function buildDesiredState(
     const desiredRole = toDesiredRole(name, role, source);
     if (expiryDays !== undefined && role.password && role.valid_until === undefined) desiredRole.passwordExpiryDays = expiryDays;
     desired.roles.push(desiredRole);
-    desired.roleSettings.push(...buildRoleSettings(name, role, source));
+    if (role.settings !== undefined || role.settings_in !== undefined) desired.roleSettings.push(...buildRoleSettings(name, role, source));
     for (const membership of role.member_of ?? []) {
       desired.memberships.push({
         role: membership.role,

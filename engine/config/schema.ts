@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
-import { compileFileSchema, fileSchemaOf, GENERATED_VALIDATOR_FILE, schemaFingerprint, type JsonSchemaObject } from './schema-compile.js';
+import {
+  compileFileSchema,
+  fileSchemaOf,
+  GENERATED_VALIDATOR_FILE,
+  schemaFingerprint,
+  type FileValidators,
+  type JsonSchemaObject,
+} from './schema-compile.js';
 
 export type { JsonSchemaObject };
 
@@ -14,18 +21,17 @@ export interface SchemaValidator {
   validateFile(document: unknown): ErrorObject[];
 }
 
-/** The exports of the generated module: ajv's standalone validate function and the schema digest. */
-interface GeneratedValidator {
+/** The exports of the generated module: ajv's standalone validators and the schema digest. */
+interface GeneratedValidators extends FileValidators {
   fingerprint: string;
-  validate: { (data: unknown): boolean; errors?: ErrorObject[] | null };
 }
 
 let cached: Promise<SchemaValidator> | undefined;
 
 /**
- * Loads the validator once per process. It is the module that `npm run build` generates, unless
- * that module is missing (tests run from the sources) or was built from another schema; then ajv
- * compiles the schema here.
+ * Loads the validators once per process from the module that `npm run build` generates. When that
+ * module is missing (tests run from the sources) or was built from another schema, ajv compiles
+ * the schema here instead.
  */
 export function schemaValidator(): Promise<SchemaValidator> {
   cached ??= loadValidator();
@@ -39,18 +45,19 @@ async function loadValidator(): Promise<SchemaValidator> {
   ]);
   const { fileSchema, requiredSections } = fileSchemaOf(schema as JsonSchemaObject);
 
-  const validate = generated?.fingerprint === schemaFingerprint(fileSchema) ? generated.validate : await compileFileSchema(fileSchema);
+  const { validate, validateFast } = generated?.fingerprint === schemaFingerprint(fileSchema) ? generated : await compileFileSchema(fileSchema);
   return {
     schema: schema as JsonSchemaObject,
     requiredSections,
     validateFile(document: unknown): ErrorObject[] {
+      if (validateFast(document)) return [];
       return validate(document) ? [] : [...(validate.errors ?? [])];
     },
   };
 }
 
-async function importGenerated(): Promise<GeneratedValidator | undefined> {
+async function importGenerated(): Promise<GeneratedValidators | undefined> {
   const url = new URL(`./${GENERATED_VALIDATOR_FILE}`, import.meta.url);
   if (!existsSync(fileURLToPath(url))) return undefined;
-  return (await import(url.href)) as GeneratedValidator;
+  return (await import(url.href)) as GeneratedValidators;
 }

@@ -41,8 +41,6 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     }
   }
 
-  // A grantor is kept only when it is not the owner: then the revoke must name it (GRANTED BY),
-  // because a revoke without it acts for the owner and would leave that grant in place.
   // Privileges of grantees that are not managed (PUBLIC without manage_public, undeclared or
   // ignored roles) are read only where the file grants them, so they converge but are never revoked.
   // A slot contains one grant, or a list once a second grantor of the same privilege turns up.
@@ -55,8 +53,7 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     if (!manages(grantee) && (slot === undefined || slot >= wanted.length)) continue;
     if (ids.isOwner(object, grantee)) continue;
 
-    const grant = actual.grants[index];
-    const entry = grant.grantor === ids.owners[object] ? { ...grant, grantor: undefined } : grant;
+    const entry = actual.grants[index];
     if (slot === undefined) {
       slots.set(key, held.length);
       held.push(entry);
@@ -83,8 +80,9 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
         source: grant.source,
       });
     } else if (!grant.grantOption && hasGrantOption && scope.managesGrantee(grant.grantee)) {
-      for (const each of Array.isArray(current) ? current : [current]) {
-        if (!each.grantOption) continue;
+      for (const entry of Array.isArray(current) ? current : [current]) {
+        if (!entry.grantOption) continue;
+        const each = revocable(entry, ids);
         changes.push({
           kind: 'revoke',
           address: grantAddress(target, each, 'revoke', true),
@@ -100,7 +98,8 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
 
   for (let slot = wanted.length; slot < held.length; slot++) {
     const current = held[slot]!;
-    for (const grant of Array.isArray(current) ? current : [current]) {
+    for (const each of Array.isArray(current) ? current : [current]) {
+      const grant = revocable(each, ids);
       changes.push({
         kind: 'revoke',
         address: grantAddress(target, grant, 'revoke'),
@@ -112,6 +111,16 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     }
   }
   return dedupeAddresses(changes);
+}
+
+/**
+ * Returns the grant that a revoke names. A grantor is kept only when it is not the owner: then
+ * the revoke must name it (GRANTED BY), because a revoke without it acts for the owner and would
+ * leave that grant in place. The copy without a grantor is made only for a revoke, because the
+ * owner is usually the grantor of nearly every privilege that diff reads.
+ */
+function revocable(grant: Grant, ids: PrivilegeIds): Grant {
+  return grant.grantor === ids.owners[ids.object(grant.object)] ? { ...grant, grantor: undefined } : grant;
 }
 
 /** Returns scope.managesGrantee by role id, computed once per role rather than once per grant. */

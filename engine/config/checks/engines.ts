@@ -75,7 +75,7 @@ function unsupportedOf<Field>(
 function checkRoleFields(context: CheckContext): void {
   const cache = new Map<ReadonlySet<Engine>, readonly FieldEngines<keyof RoleConfig>[]>();
 
-  for (const [name, role] of Object.entries(context.config.roles)) {
+  for (const [name, role] of context.roleEntries()) {
     const engines = context.enginesOf(role.only);
     if (engines.size === 0) continue;
 

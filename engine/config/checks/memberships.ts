@@ -7,7 +7,7 @@ import { at, CheckContext } from './context.js';
 export function checkMemberships(context: CheckContext): void {
   const { roles } = context.config;
 
-  for (const [name, role] of Object.entries(roles)) {
+  for (const [name, role] of context.roleEntries()) {
     const memberOf = role.member_of ?? [];
     for (let position = 0; position < memberOf.length; position++) {
       if (memberOf[position]!.role !== name) continue;
@@ -39,12 +39,12 @@ export function checkMemberships(context: CheckContext): void {
  * so that the bookkeeping uses typed arrays rather than maps keyed by name.
  */
 function membershipCycles(context: CheckContext): string[][] {
-  const { roles } = context.config;
-  const names = Object.keys(roles);
+  const entries = context.roleEntries();
+  const names = entries.map(([name]) => name);
   const ids = new Map(names.map((name, id) => [name, id]));
-  const groups: number[][] = names.map((name) => {
+  const groups: number[][] = entries.map(([name, role]) => {
     const result: number[] = [];
-    for (const membership of roles[name]!.member_of ?? []) {
+    for (const membership of role.member_of ?? []) {
       const group = ids.get(membership.role);
       if (group !== undefined && membership.role !== name) result.push(group);
     }

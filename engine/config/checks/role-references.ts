@@ -68,7 +68,7 @@ export function checkRoleReferences(context: CheckContext): void {
 
   visitRoleUses(context, check);
 
-  const declared = Object.keys(roles);
+  const declared = unknown.size > 0 ? Object.keys(roles) : [];
   for (const [name, { first, count }] of unknown) {
     const others = count > 1 ? ` and ${count - 1} more place${count > 2 ? 's' : ''}` : '';
     context.warning(
@@ -107,7 +107,7 @@ function visitRoleUses(context: CheckContext, visit: RoleUseVisitor): void {
     });
   });
 
-  for (const [roleName, role] of Object.entries(config.roles)) {
+  for (const [roleName, role] of context.roleEntries()) {
     const user = (): string => `role "${roleName}"`;
     role.member_of?.forEach((membership, position) => {
       // A membership in itself is reported by the membership checks.

@@ -23,7 +23,7 @@ export function checkRoles(context: CheckContext): void {
     return regExp.test(name);
   };
 
-  for (const [name, role] of Object.entries(context.config.roles)) {
+  for (const [name, role] of context.roleEntries()) {
     // Looked up only for a finding, because most roles have none.
     const source = (): SourceRef => context.source('roles', name);
 

@@ -56,7 +56,7 @@ function checkOnly(context: CheckContext): void {
     });
   };
 
-  for (const [name, role] of Object.entries(context.config.roles)) {
+  for (const [name, role] of context.roleEntries()) {
     if (role.only) check(role.only, context.source('roles', name), `role "${name}"`);
   }
   context.config.grants.forEach((grant, index) => {

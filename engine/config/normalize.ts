@@ -31,8 +31,21 @@ import type {
 
 type Raw = Record<string, unknown>;
 
+type Converter = (value: unknown) => unknown;
+
 /** Keys of a section with the converters of their values, in the order the normalised object lists them. */
-type FieldTable = readonly (readonly [string, (value: unknown) => unknown])[];
+interface FieldTable {
+  fields: readonly (readonly [string, Converter])[];
+  /** The position of each key in `fields`. */
+  positions: ReadonlyMap<string, number>;
+}
+
+function fieldTable(converters: Record<string, Converter>): FieldTable {
+  const fields = Object.entries(converters);
+  // pick() marks the keys present in the bits of a 32-bit integer.
+  if (fields.length > 31) throw new Error(`a field table lists ${fields.length} keys, more than 31`);
+  return { fields, positions: new Map(fields.map(([key], position) => [key, position])) };
+}
 
 export function normalizeConfig(merged: MergedDocument, locate: ConfigSources['locate']): SecurityConfig {
   const keys = new Map<string, SourceRef>();
@@ -223,13 +236,22 @@ function normalizeCredential(raw: Raw): CredentialConfig {
 }
 
 /**
- * Copies the keys whose values convert into `result`, after the keys it already has. Keys that are
- * absent or of the wrong type are left out. The converters decide the value types, so `T` must
- * list the same keys with matching types.
+ * Copies the keys whose values convert into `result`, after the keys it already has, in the order
+ * of the table. Keys that are absent or of the wrong type are left out. The converters decide the
+ * value types, so `T` must list the same keys with matching types.
  */
-function pick<T extends object>(raw: Raw, fields: FieldTable, result: Raw = {}): T {
-  for (const [key, convert] of fields) {
-    if (!Object.hasOwn(raw, key)) continue;
+function pick<T extends object>(raw: Raw, table: FieldTable, result: Raw = {}): T {
+  // A mapping sets few of the keys that its table lists (a role often 2 of 19), so the keys of the
+  // mapping are looked up in the table rather than each key of the table in the mapping.
+  let present = 0;
+  for (const key in raw) {
+    const position = table.positions.get(key);
+    if (position !== undefined) present |= 1 << position;
+  }
+
+  for (let position = 0; present !== 0; position++, present >>>= 1) {
+    if ((present & 1) === 0) continue;
+    const [key, convert] = table.fields[position]!;
     const value = convert(raw[key]);
     if (value !== undefined) result[key] = value;
   }
@@ -268,9 +290,9 @@ function secret(value: unknown): SecretRef | undefined {
 }
 
 // Built once, because the loader normalises every role and grant, up to hundreds of thousands per file.
-const TARGET_FIELDS: FieldTable = Object.entries({ url: text, databases: list, ignore_roles: list, drop_unmanaged_roles: bool, manage_public: bool });
+const TARGET_FIELDS: FieldTable = fieldTable({ url: text, databases: list, ignore_roles: list, drop_unmanaged_roles: bool, manage_public: bool });
 
-const ROLE_FIELDS: FieldTable = Object.entries({
+const ROLE_FIELDS: FieldTable = fieldTable({
   state: text,
   login: bool,
   superuser: bool,
@@ -292,11 +314,11 @@ const ROLE_FIELDS: FieldTable = Object.entries({
   db: text,
 });
 
-const MEMBERSHIP_FIELDS: FieldTable = Object.entries({ admin: bool, inherit: bool, set: bool });
+const MEMBERSHIP_FIELDS: FieldTable = fieldTable({ admin: bool, inherit: bool, set: bool });
 
-const GRANT_FIELDS: FieldTable = Object.entries({ database: text, with_grant_option: bool, only: list });
+const GRANT_FIELDS: FieldTable = fieldTable({ database: text, with_grant_option: bool, only: list });
 
-const GRANT_OBJECT_FIELDS: FieldTable = Object.entries({
+const GRANT_OBJECT_FIELDS: FieldTable = fieldTable({
   database: text,
   schema: text,
   schemas: list,
@@ -311,13 +333,13 @@ const GRANT_OBJECT_FIELDS: FieldTable = Object.entries({
   collection: text,
 });
 
-const DEFAULT_PRIVILEGE_FIELDS: FieldTable = Object.entries({ in_schema: text, database: text, with_grant_option: bool, only: list });
+const DEFAULT_PRIVILEGE_FIELDS: FieldTable = fieldTable({ in_schema: text, database: text, with_grant_option: bool, only: list });
 
-const RLS_TABLE_FIELDS: FieldTable = Object.entries({ enabled: bool, force: bool, database: text });
+const RLS_TABLE_FIELDS: FieldTable = fieldTable({ enabled: bool, force: bool, database: text });
 
-const POLICY_FIELDS: FieldTable = Object.entries({ command: text, roles: list, permissive: bool });
+const POLICY_FIELDS: FieldTable = fieldTable({ command: text, roles: list, permissive: bool });
 
-const PASSWORD_POLICY_FIELDS: FieldTable = Object.entries({
+const PASSWORD_POLICY_FIELDS: FieldTable = fieldTable({
   min_length: integer,
   require: list,
   expiration_days: integer,
@@ -325,19 +347,19 @@ const PASSWORD_POLICY_FIELDS: FieldTable = Object.entries({
   max_failed_logins: integer,
 });
 
-const AUDIT_FIELDS: FieldTable = Object.entries({ enabled: bool, operations: list, exclude_select: bool, roles: list, retention_days: integer });
+const AUDIT_FIELDS: FieldTable = fieldTable({ enabled: bool, operations: list, exclude_select: bool, roles: list, retention_days: integer });
 
-const ENCRYPTION_FIELDS: FieldTable = Object.entries({ require_tls: bool, min_tls_version: text, password_encryption: text });
+const ENCRYPTION_FIELDS: FieldTable = fieldTable({ require_tls: bool, min_tls_version: text, password_encryption: text });
 
-const COMPLIANCE_FIELDS: FieldTable = Object.entries({ profiles: list, fail_on: text });
+const COMPLIANCE_FIELDS: FieldTable = fieldTable({ profiles: list, fail_on: text });
 
-const WAIVER_FIELDS: FieldTable = Object.entries({ until: text });
+const WAIVER_FIELDS: FieldTable = fieldTable({ until: text });
 
-const CREDENTIAL_FIELDS: FieldTable = Object.entries({ rotate_every: text });
+const CREDENTIAL_FIELDS: FieldTable = fieldTable({ rotate_every: text });
 
-const GENERATE_FIELDS: FieldTable = Object.entries({ length: integer, symbols: bool });
+const GENERATE_FIELDS: FieldTable = fieldTable({ length: integer, symbols: bool });
 
-const VAULT_FIELDS: FieldTable = Object.entries({
+const VAULT_FIELDS: FieldTable = fieldTable({
   path: text,
   id: text,
   slot_fingerprint: text,
@@ -346,4 +368,4 @@ const VAULT_FIELDS: FieldTable = Object.entries({
   gcp_kms_endpoint: text,
 });
 
-const LEDGER_FIELDS: FieldTable = Object.entries({ path: text, url: text, retention_days: integer });
+const LEDGER_FIELDS: FieldTable = fieldTable({ path: text, url: text, retention_days: integer });

@@ -58,6 +58,10 @@ interface Pending {
  * A connection that does not open within this time is dropped, and the plan then connects
  * without a limit, as it does without read-ahead. It keeps an unreachable server from holding a
  * command that stopped at a configuration error.
+ *
+ * NOTE: the limit covers opening the connection only. A server that accepts it but does not
+ * reply to the first queries (a pooler without a free server connection, say) holds take() and
+ * close() until it replies, even after a configuration error.
  */
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -186,8 +190,9 @@ function toConnection(value: unknown, env: NodeJS.ProcessEnv): Connection | unde
 
   let password: SecretRef | undefined;
   if (target.password !== undefined) {
+    // An empty variable counts as unset, as the plan's secret resolver treats it.
     const match = typeof target.password === 'string' ? ENV_PASSWORD.exec(target.password) : null;
-    if (!match || env[match[1]!] === undefined) return undefined;
+    if (!match || !env[match[1]!]) return undefined;
     password = { kind: 'env', name: match[1]! };
   }
 

@@ -96,6 +96,21 @@ describe('catalog read-ahead', () => {
     await readAhead.close();
   });
 
+  it('leaves an empty password variable to the plan', async () => {
+    // The plan rejects an empty variable as unset. Under trust authentication a session opened
+    // ahead with no password would connect, and the plan would succeed where it must fail.
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\n    password: \${env:APP_PASSWORD}\n`);
+
+    const readAhead = await startReadAhead({ configPath: file, env: { APP_PASSWORD: '' } });
+    expect(await readAhead.take('main', target({ password: { kind: 'env', name: 'APP_PASSWORD' } }))).toBeUndefined();
+    await readAhead.close();
+
+    const result = await runCli(['plan', '-f', file], { cwd: scratch.dir, env: { APP_PASSWORD: '' } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('environment variable APP_PASSWORD (password of target main) is not set');
+    expect(await openConnections()).toBe(0);
+  });
+
   it('leaves to the plan what the targets block cannot tell', async () => {
     const cases: Record<string, string> = {
       'a vault password': `targets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\n    password: \${vault:main}\n`,

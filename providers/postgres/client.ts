@@ -39,6 +39,17 @@ export function clientOptions(connectionString: string, password?: string): { co
 export async function connectServer(connectionString: string, password?: string, timeoutMs?: number): Promise<SqlClient> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ ...clientOptions(connectionString, password), ...(timeoutMs === undefined ? {} : { connectionTimeoutMillis: timeoutMs }) });
+  // The server may end an idle connection (idle_session_timeout, pg_terminate_backend, a
+  // restart). pg then emits 'error', which ends the process when nothing listens, so the error
+  // is kept and the next query fails with the server's message.
+  let lost: Error | undefined;
+  client.on('error', (error: Error) => {
+    lost ??= error;
+  });
+  const requireConnection = () => {
+    if (lost) throw lost;
+    return client;
+  };
   await client.connect();
 
   // Timestamps are read and written in UTC so that valid_until compares the same everywhere.
@@ -52,18 +63,18 @@ export async function connectServer(connectionString: string, password?: string,
       // (a policy expression written to end the first, say) fails instead of running it.
       // @types/pg does not declare queryMode, which pg 8 reads from the query config.
       const config = { text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig;
-      const result = await client.query(config);
+      const result = await requireConnection().query(config);
       return result.rows as Row[];
     },
     async exec(sql: string) {
       count += 1;
       // Without parameters, pg sends a simple query, which may hold several statements.
-      await client.query(sql);
+      await requireConnection().query(sql);
     },
     async queryBatch(queries: readonly string[]) {
       count += 1;
       // pg returns one result per statement, or a bare result when the text contains one.
-      const results: unknown = await client.query(queries.join(';\n'));
+      const results: unknown = await requireConnection().query(queries.join(';\n'));
       const list = (Array.isArray(results) ? results : [results]) as { rows: Record<string, unknown>[] }[];
       return list.map((result) => result.rows);
     },

@@ -111,6 +111,23 @@ describe('catalog read-ahead', () => {
     expect(await openConnections()).toBe(0);
   });
 
+  it('survives the server ending its session', async () => {
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\n`);
+
+    const readAhead = await startReadAhead({ configPath: file, env: {} });
+    const early = await readAhead.take('main', target());
+    expect(early).toBeDefined();
+    await early!.inspection;
+
+    // A session opened ahead waits while the file loads, so idle_session_timeout, a restart or
+    // pg_terminate_backend may end it. That must fail its next query, not end the process.
+    await scratch.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aishell'");
+    expect(await openConnections()).toBe(0);
+    await expect(early!.session.inspect()).rejects.toThrow('terminating connection due to administrator command');
+    await early!.session.close();
+    await readAhead.close();
+  });
+
   it('leaves to the plan what the targets block cannot tell', async () => {
     const cases: Record<string, string> = {
       'a vault password': `targets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\n    password: \${vault:main}\n`,

@@ -77,6 +77,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     diagnostics.push(...runSemanticChecks(config, files));
   }
 
+  files.releaseEvents();
   const redacted = redactSubstitutions(diagnostics, substitutions);
   const sorted = sortDiagnostics(redacted, listed.files.map((file) => file.display));
   return hasErrors(sorted) ? { diagnostics: sorted } : { config, diagnostics: sorted };

@@ -45,7 +45,7 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
 
   let value: unknown;
   try {
-    value = isBlank(text) ? null : jsYaml.load(text, { filename: file, schema: yamlSchema(jsYaml) });
+    value = isBlank(text) ? null : loadDocument(text, file, files, jsYaml);
   } catch (error) {
     // A file of only comments and document markers is empty, not broken.
     if (!/input is empty/.test((error as YamlError).reason ?? '')) {
@@ -83,6 +83,22 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
   return { file, document: materialized as YamlMapping, diagnostics: [] };
 }
 
+/**
+ * Loads the single document of a file as js-yaml's load() does, in its two steps, which are the
+ * parser's events and then the values built from them. The position index of the file reuses the events, so
+ * a diagnostic in a large file does not parse it again.
+ */
+function loadDocument(text: string, file: string, files: SourceFiles, jsYaml: JsYaml): unknown {
+  const events = jsYaml.parseEvents(text, { filename: file });
+  files.addEvents(file, events);
+
+  const documents = jsYaml.constructFromEvents(events, { source: text, filename: file, schema: yamlSchema(jsYaml) });
+  // The same exceptions as load(), whose reasons syntaxDiagnostic() and the caller read.
+  if (documents.length === 0) throw new jsYaml.YAMLException('expected a document, but the input is empty');
+  if (documents.length > 1) throw new jsYaml.YAMLException('expected a single document in the stream, but found more');
+  return documents[0];
+}
+
 let cachedSchema: { jsYaml: JsYaml; schema: InstanceType<JsYaml['Schema']> } | undefined;
 
 /**
@@ -114,7 +130,7 @@ function yamlSchema(jsYaml: JsYaml): InstanceType<JsYaml['Schema']> {
 /**
  * Creates an empty null-prototype mapping. In Node 20 (V8 11), Object.create(null) returns an
  * object in dictionary mode, whose property reads are several times slower than those of an
- * object literal; an object literal whose prototype is then set to null keeps fast properties.
+ * object literal. An object literal whose prototype is then set to null keeps fast properties.
  */
 function createMapping(): YamlMapping {
   return Object.setPrototypeOf({}, null) as YamlMapping;

@@ -53,10 +53,11 @@ export class PositionIndex {
   /** Children of the containers visited so far, so repeated look-ups stay cheap. */
   private readonly children = new Map<number, MappingChildren | SequenceChildren>();
 
-  constructor(source: string, jsYaml: JsYaml) {
+  /** Takes the events of `source` when the caller has parsed it already. */
+  constructor(source: string, jsYaml: JsYaml, events: Event[] = jsYaml.parseEvents(source, {})) {
     this.source = source;
     this.jsYaml = jsYaml;
-    this.events = jsYaml.parseEvents(source, {});
+    this.events = events;
     this.end = new Int32Array(this.events.length);
     this.aliasTarget = new Int32Array(this.events.length).fill(-1);
     this.lineStarts = computeLineStarts(source);

@@ -1,3 +1,4 @@
+import type { Event } from 'js-yaml';
 import type { SourcePosition, SourceRef } from './types.js';
 import { PositionIndex, type KeyPath } from './positions.js';
 
@@ -10,6 +11,8 @@ type JsYaml = typeof import('js-yaml');
  */
 export class SourceFiles {
   private readonly texts = new Map<string, string>();
+  /** The parser's events of files that parsed, kept until their index is built or releaseEvents(). */
+  private readonly events = new Map<string, Event[]>();
   private readonly indexes = new Map<string, PositionIndex | null>();
   private readonly jsYaml: JsYaml;
 
@@ -19,6 +22,19 @@ export class SourceFiles {
 
   add(file: string, text: string): void {
     this.texts.set(file, text);
+  }
+
+  /** Stores the parser's events of a file, which its position index then uses instead of parsing again. */
+  addEvents(file: string, events: Event[]): void {
+    this.events.set(file, events);
+  }
+
+  /**
+   * Drops the events of files whose index was not built. A file that later needs its index is
+   * parsed again, and the configuration does not keep the events of every file alive meanwhile.
+   */
+  releaseEvents(): void {
+    this.events.clear();
   }
 
   /** Returns the text of a file, or undefined when it was not added. */
@@ -47,13 +63,14 @@ export class SourceFiles {
       let index: PositionIndex | null = null;
       if (text !== undefined) {
         try {
-          index = new PositionIndex(text, this.jsYaml);
+          index = new PositionIndex(text, this.jsYaml, this.events.get(file));
         } catch {
           // The event parser rejects what the loader rejected; such a file has no positions.
           index = null;
         }
       }
       this.indexes.set(file, index);
+      this.events.delete(file);
     }
     return this.indexes.get(file) ?? undefined;
   }

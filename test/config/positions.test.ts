@@ -17,6 +17,24 @@ describe('PositionIndex', () => {
     expect(positions.locate(['grants', 1, 'to', 1])).toEqual({ line: 6, column: 15 });
   });
 
+  it('uses events parsed before', () => {
+    const text = yamlLines('roles:', '  app:', '    login: true', 'grants:', '  - { to: [a, b] }');
+    let parses = 0;
+    const counting = {
+      ...jsYaml,
+      parseEvents: (...args: Parameters<typeof jsYaml.parseEvents>) => {
+        parses++;
+        return jsYaml.parseEvents(...args);
+      },
+    };
+
+    const positions = new PositionIndex(text, counting, jsYaml.parseEvents(text, {}));
+
+    expect(parses).toBe(0);
+    expect(positions.locate(['roles', 'app', 'login'], true)).toEqual({ line: 3, column: 12 });
+    expect(positions.locate(['grants', 0, 'to', 1])).toEqual({ line: 5, column: 15 });
+  });
+
   it('stops at the deepest node that exists', () => {
     const positions = index('grants:', '  - to: app');
 

@@ -55,6 +55,15 @@ describe('YAML syntax errors', () => {
     expect(diagnostic.position).toEqual({ file: 'security.yaml', line: 1, column: 1 });
   });
 
+  it('document end marker alone is an empty file', async () => {
+    const { diagnostics } = await loadFiles({ 'security.yaml': '...\n' });
+
+    expect(diagnostics.map((diagnostic) => diagnostic.summary)).toEqual([
+      'the configuration has no "version"',
+      'the configuration declares no targets',
+    ]);
+  });
+
   it('empty file lacks version and targets', async () => {
     const { diagnostics } = await loadFiles({ 'security.yaml': '# nothing yet\n' });
 

@@ -16,6 +16,8 @@ export interface ConnectOptions {
   baseDir: string;
   /** Gives up connecting to a server after this many milliseconds; absent waits as long as the network does. */
   connectTimeoutMs?: number;
+  /** Aborting it drops every connection the session opened, even one that is still opening. */
+  signal?: AbortSignal;
 }
 
 /** One planned statement, with secrets shown only as where they come from. */
@@ -92,6 +94,8 @@ export interface ProviderSession {
   readonly membershipOptions: boolean;
   /** Queries sent so far over every connection of this session. */
   readonly queryCount: number;
+  /** False once a connection of the session was lost (the server ended it, say). */
+  readonly connected: boolean;
 
   inspect(): Promise<ActualState>;
   /** Canonicalises declared policy expressions and role setting values by asking the server. */

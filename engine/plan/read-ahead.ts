@@ -1,7 +1,7 @@
 /**
  * Reads the catalogs of a configuration's targets while the configuration itself is still being
  * loaded. Parsing and checking a file of several megabytes takes about as long as the server
- * takes to answer the catalog queries, so a plan that starts both at once waits for the longer
+ * takes to run the catalog queries, so a plan that starts both at once waits for the longer
  * one only, not for their sum.
  *
  * Before the file is parsed, only its top-level `targets:` block is read. A target is read ahead
@@ -26,19 +26,20 @@ export interface EarlySession {
 export interface ReadAhead {
   /**
    * Returns the session opened ahead for a target when `target`, as loaded, connects exactly as
-   * the one read ahead did. The caller owns the session from then on. Returns undefined when
-   * nothing was read ahead for the target, when it differs, or when connecting failed: the plan
-   * then connects as usual and reports any error itself.
+   * the one read ahead did. The caller owns the session from then on. Throws the error of a
+   * connection that failed, so that a wrong password is not tried twice. Returns undefined when
+   * nothing was read ahead for the target, when it differs, when its connection timed out or
+   * was lost: the plan then connects as usual.
    */
   take(name: string, target: TargetConfig): Promise<EarlySession | undefined>;
-  /** Closes every session that was not taken. */
+  /** Closes the session unless take() handed it out, also one that is still opening. */
   close(): Promise<void>;
 }
 
 export interface ReadAheadOptions {
   configPath: string;
   env: NodeJS.ProcessEnv;
-  /** The targets the command works on (-t); absent means every target. */
+  /** The targets the command works on (-t), in the order it plans them; absent means every target. */
   targets?: readonly string[];
 }
 
@@ -49,68 +50,90 @@ interface Connection {
   databases: readonly string[];
 }
 
+type Opened = { early: EarlySession } | { error: unknown } | { dropped: true };
+
 interface Pending {
+  name: string;
   connection: Connection;
-  opened: Promise<EarlySession | undefined>;
+  abort: AbortController;
+  opened: Promise<Opened>;
 }
 
 /**
  * A connection that does not open within this time is dropped, and the plan then connects
- * without a limit, as it does without read-ahead. It keeps an unreachable server from holding a
- * command that stopped at a configuration error.
- *
- * NOTE: the limit covers opening the connection only. A server that accepts it but does not
- * reply to the first queries (a pooler without a free server connection, say) holds take() and
- * close() until it replies, even after a configuration error.
+ * without a limit, as it does without read-ahead.
  */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * The maximum wait for the connections before loading goes on. Parsing keeps the process busy,
- * so a connection that is still opening then only completes after it. On a local server the
- * connections open in a few milliseconds.
+ * The maximum wait for the connection before loading goes on. Parsing keeps the process busy,
+ * so a connection that is still opening then only completes after it. On a local server it
+ * opens in a few milliseconds.
  */
 const START_WAIT_MS = 250;
 
-/** Starts reading ahead. It does not throw: whatever it cannot read ahead is left to the plan. */
+/**
+ * Starts reading ahead the first target that the command plans. Later targets are planned one
+ * after the other anyway, and opening them all at once would hold a connection and an
+ * inspected state per target. It does not throw: whatever it cannot read ahead is left to the
+ * plan.
+ */
 export async function startReadAhead(options: ReadAheadOptions): Promise<ReadAhead> {
-  const pending = new Map<string, Pending>();
-  let connections: Map<string, Connection>;
+  let first: [string, Connection] | undefined;
   try {
-    connections = await readConnections(options);
+    first = await readFirstConnection(options);
   } catch {
-    connections = new Map();
+    first = undefined;
   }
 
-  const baseDir = path.dirname(options.configPath);
-  for (const [name, connection] of connections) {
-    const opened = openSession(name, connection, baseDir, options.env);
-    pending.set(name, { connection, opened });
+  let pending: Pending | undefined;
+  if (first) {
+    const [name, connection] = first;
+    const abort = new AbortController();
+    pending = { name, connection, abort, opened: openSession(name, connection, path.dirname(options.configPath), options.env, abort.signal) };
+    await waitAtMost(pending.opened, START_WAIT_MS);
   }
-  if (pending.size > 0) await waitAtMost(Promise.all([...pending.values()].map((each) => each.opened)), START_WAIT_MS);
+
+  const drop = async (entry: Pending) => {
+    entry.abort.abort();
+    const opened = await entry.opened;
+    if ('early' in opened) await opened.early.session.close().catch(() => undefined);
+  };
 
   return {
     async take(name, target) {
-      const entry = pending.get(name);
-      if (!entry) return undefined;
-      pending.delete(name);
+      const entry = pending;
+      if (!entry || entry.name !== name) return undefined;
+      pending = undefined;
 
-      const early = await entry.opened;
-      if (!early) return undefined;
-      if (sameConnection(entry.connection, target)) return early;
-      await early.session.close().catch(() => undefined);
-      return undefined;
+      // A different target is dropped at once, without waiting for a connection still opening.
+      if (!sameConnection(entry.connection, target)) {
+        await drop(entry);
+        return undefined;
+      }
+
+      const opened = await entry.opened;
+      if ('error' in opened) throw opened.error;
+      if (!('early' in opened)) return undefined;
+
+      // A connection that the server ended while the file loaded is replaced by a new one.
+      await opened.early.inspection.catch(() => undefined);
+      if (!opened.early.session.connected) {
+        await opened.early.session.close().catch(() => undefined);
+        return undefined;
+      }
+      return opened.early;
     },
 
     async close() {
-      const left = [...pending.values()];
-      pending.clear();
-      await Promise.all(left.map(async (entry) => (await entry.opened)?.session.close().catch(() => undefined)));
+      const entry = pending;
+      pending = undefined;
+      if (entry) await drop(entry);
     },
   };
 }
 
-async function openSession(name: string, connection: Connection, baseDir: string, env: NodeJS.ProcessEnv): Promise<EarlySession | undefined> {
+async function openSession(name: string, connection: Connection, baseDir: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Opened> {
   try {
     const password = connection.password ? env[connection.password.name] : undefined;
     const provider = await providerFor('postgres');
@@ -121,39 +144,49 @@ async function openSession(name: string, connection: Connection, baseDir: string
       databases: connection.databases.length > 0 ? [...connection.databases] : undefined,
       baseDir,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      signal,
     });
     const inspection = session.inspect();
     // The plan awaits it later; until then a failure must not count as an unhandled rejection.
     inspection.catch(() => undefined);
-    return { session, inspection };
-  } catch {
-    return undefined;
+    return { early: { session, inspection } };
+  } catch (error) {
+    // pg reports its connection timeout with this message (pg 8).
+    const timedOut = error instanceof Error && /connection timeout/.test(error.message);
+    return signal.aborted || timedOut ? { dropped: true } : { error };
   }
 }
 
 /**
- * Reads the targets block of a single-file configuration. A directory is left to the plan,
- * because its targets may sit in any of its files.
+ * Returns the first target that the command plans and how it connects, read from the targets
+ * block of a single-file configuration. A directory is left to the plan, because its targets
+ * may sit in any of its files, and so is a file whose top level is not a block mapping, where a
+ * line that starts with `targets:` may be part of a string.
  */
-async function readConnections(options: ReadAheadOptions): Promise<Map<string, Connection>> {
-  const connections = new Map<string, Connection>();
-  if (!(await stat(options.configPath)).isFile()) return connections;
+async function readFirstConnection(options: ReadAheadOptions): Promise<[string, Connection] | undefined> {
+  if (!(await stat(options.configPath)).isFile()) return undefined;
 
   const text = await readFile(options.configPath, 'utf8');
+  if (!startsWithBlockMapping(text)) return undefined;
   const block = targetsBlock(text);
-  if (block === undefined) return connections;
+  if (block === undefined) return undefined;
 
   const jsYaml = await import('js-yaml');
   const parsed = jsYaml.load(block, { schema: jsYaml.CORE_SCHEMA }) as { targets?: unknown } | null;
   const targets = parsed?.targets;
-  if (targets === null || typeof targets !== 'object' || Array.isArray(targets)) return connections;
+  if (targets === null || typeof targets !== 'object' || Array.isArray(targets)) return undefined;
 
-  for (const [name, value] of Object.entries(targets as Record<string, unknown>)) {
-    if (options.targets && !options.targets.includes(name)) continue;
-    const connection = toConnection(value, options.env);
-    if (connection) connections.set(name, connection);
-  }
-  return connections;
+  const declared = targets as Record<string, unknown>;
+  const name = options.targets ? options.targets[0] : Object.keys(declared)[0];
+  if (name === undefined || !Object.hasOwn(declared, name)) return undefined;
+  const connection = toConnection(declared[name], options.env);
+  return connection ? [name, connection] : undefined;
+}
+
+/** Tells whether the first line with content, after comments and directives, starts a mapping key in the first column. */
+function startsWithBlockMapping(text: string): boolean {
+  const first = /^(?![ \t]*(#|$)|%|---[ \t]*(#|$))[^\n]*/m.exec(text.replace(/^\uFEFF/, ''));
+  return first !== null && /^[^\s{[\-?#&*!|>'"%@`,]/.test(first[0]);
 }
 
 /**

@@ -18,6 +18,8 @@ export interface SqlClient {
    */
   queryBatch(queries: readonly string[]): Promise<Record<string, unknown>[][]>;
   close(): Promise<void>;
+  /** False once the connection was lost. */
+  readonly connected: boolean;
   /**
    * Number of round trips to the server since the client opened (a batch counts once): tests use
    * it to count catalog queries.
@@ -36,9 +38,18 @@ export function clientOptions(connectionString: string, password?: string): { co
   return { connectionString: url.toString(), application_name: 'aishell' };
 }
 
-export async function connectServer(connectionString: string, password?: string, timeoutMs?: number): Promise<SqlClient> {
+/**
+ * Opens a connection. `timeoutMs` limits the connection handshake. Aborting `signal` destroys the
+ * socket at any stage, so that a server that accepts connections but never replies cannot hold
+ * the caller.
+ */
+export async function connectServer(connectionString: string, password?: string, timeoutMs?: number, signal?: AbortSignal): Promise<SqlClient> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ ...clientOptions(connectionString, password), ...(timeoutMs === undefined ? {} : { connectionTimeoutMillis: timeoutMs }) });
+  // pg ends a connection that timed out the same way: by destroying its socket.
+  const destroy = () => (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+  signal?.throwIfAborted();
+  signal?.addEventListener('abort', destroy, { once: true });
   // The server may end an idle connection (idle_session_timeout, pg_terminate_backend, a
   // restart). pg then emits 'error', which ends the process when nothing listens, so the error
   // is kept and the next query fails with the server's message.
@@ -79,7 +90,11 @@ export async function connectServer(connectionString: string, password?: string,
       return list.map((result) => result.rows);
     },
     async close() {
+      signal?.removeEventListener('abort', destroy);
       await client.end();
+    },
+    get connected() {
+      return lost === undefined;
     },
     get queryCount() {
       return count;
@@ -112,6 +127,9 @@ export async function connectPglite(dataDir: string | null): Promise<SqlClient> 
     },
     async close() {
       await db.close();
+    },
+    get connected() {
+      return !db.closed;
     },
     get queryCount() {
       return count;

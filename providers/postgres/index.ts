@@ -48,7 +48,7 @@ async function openClients(options: ConnectOptions): Promise<{ primary: string; 
     for (const name of [primary, ...databases.filter((each) => each !== primary)]) {
       const each = new URL(url);
       each.pathname = `/${encodeURIComponent(name)}`;
-      clients.set(name, await connectServer(each.toString(), options.password, options.connectTimeoutMs));
+      clients.set(name, await connectServer(each.toString(), options.password, options.connectTimeoutMs, options.signal));
     }
   } catch (error) {
     await Promise.allSettled([...clients.values()].map((client) => client.close()));
@@ -63,7 +63,13 @@ export const postgresProvider: Provider = {
     const primaryClient = clients.get(primary)!;
     const managed = options.databases && options.databases.length > 0 ? options.databases : [primary];
     const embedded = options.url.startsWith('pglite://');
-    const server = await inspectServer(primaryClient, embedded);
+    let server;
+    try {
+      server = await inspectServer(primaryClient, embedded);
+    } catch (error) {
+      await Promise.allSettled([...clients.values()].map((client) => client.close()));
+      throw error;
+    }
     const capabilities = capabilitiesFor(server.version, embedded);
     let locked = false;
 
@@ -75,6 +81,10 @@ export const postgresProvider: Provider = {
 
       get queryCount() {
         return [...clients.values()].reduce((sum, client) => sum + client.queryCount, 0);
+      },
+
+      get connected() {
+        return [...clients.values()].every((client) => client.connected);
       },
 
       inspect() {

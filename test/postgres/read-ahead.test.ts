@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../engine/config/types.js';
@@ -125,6 +126,74 @@ describe('catalog read-ahead', () => {
     expect(await openConnections()).toBe(0);
     await expect(early!.session.inspect()).rejects.toThrow('terminating connection due to administrator command');
     await early!.session.close();
+    await readAhead.close();
+  });
+
+  it('replaces a session lost before take', async () => {
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\n`);
+
+    const readAhead = await startReadAhead({ configPath: file, env: {} });
+    await scratch.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aishell'");
+    expect(await openConnections()).toBe(0);
+
+    expect(await readAhead.take('main', target())).toBeUndefined();
+    await readAhead.close();
+  });
+
+  it('reports a failed connection once', async () => {
+    const missing = `${scratch.database}_missing`;
+    const url = new URL(scratch.url);
+    url.pathname = `/${missing}`;
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(url.toString())}\n`);
+
+    const readAhead = await startReadAhead({ configPath: file, env: {} });
+    await expect(readAhead.take('main', target({ url: url.toString() }))).rejects.toThrow(`database "${missing}" does not exist`);
+    await readAhead.close();
+
+    const result = await runCli(['plan', '-f', file], { cwd: scratch.dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split(`database "${missing}" does not exist`).length).toBe(2);
+  });
+
+  it('reads ahead the first target only', async () => {
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\n  other:\n    engine: postgres\n    url: ${q(scratch.url)}\n`);
+
+    const readAhead = await startReadAhead({ configPath: file, env: {} });
+    expect(await openConnections(1)).toBe(1);
+    expect(await readAhead.take('other', target())).toBeUndefined();
+    const early = await readAhead.take('main', target());
+    expect(early).toBeDefined();
+    await early!.session.close();
+    await readAhead.close();
+  });
+
+  it('exits after a file error while a server stays silent', async () => {
+    // A server that accepts connections and never replies, as a pooler with no free connection.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: postgres://postgres@127.0.0.1:${port}/postgres\nroles:\n  somebody:\n    login: maybe\n`);
+
+      const result = await runCli(['plan', '-f', file], { cwd: scratch.dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('security.yaml:8:');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('skips a file whose top level is a flow mapping', async () => {
+    // The column-0 "targets:" line is part of a string here; the real target comes later.
+    await writeFile(file, `{ version: 1, roles: { somebody: { comment: "x\ntargets:\n  main:\n    engine: postgres\n    url: ${scratch.url}\n" } },\n  targets: { main: { engine: postgres, url: ${q(scratch.url)} } } }\n`);
+
+    const readAhead = await startReadAhead({ configPath: file, env: {} });
+    expect(await openConnections()).toBe(0);
+    expect(await readAhead.take('main', target())).toBeUndefined();
     await readAhead.close();
   });
 

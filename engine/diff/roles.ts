@@ -124,18 +124,17 @@ export function expiryDate(now: Date, days: number): string {
 }
 
 function diffAttributes(target: string, desired: DesiredRole, current: ActualRole): AlterRole | null {
+  // Most roles match, so the before and after records are made only for a role that differs.
+  if (!ATTRIBUTES.some((attribute) => differs(attribute, desired, current))) return null;
+
   const before: Partial<RoleAttributes> = {};
   const after: Partial<RoleAttributes> = {};
   for (const attribute of ATTRIBUTES) {
-    // The password policy sets the expiry whenever aishell sets the password. Between rotations
-    // the stored expiry is kept, and the plan reports it when it lies beyond the policy.
-    if (attribute === 'validUntil' && desired.passwordExpiryDays !== undefined) continue;
-    if (desired[attribute] !== current[attribute]) {
+    if (differs(attribute, desired, current)) {
       (before as Record<string, unknown>)[attribute] = current[attribute];
       (after as Record<string, unknown>)[attribute] = desired[attribute];
     }
   }
-  if (Object.keys(after).length === 0) return null;
   return {
     kind: 'alter_role',
     address: roleAddress(target, 'alter', desired.name),
@@ -145,6 +144,13 @@ function diffAttributes(target: string, desired: DesiredRole, current: ActualRol
     before,
     after,
   };
+}
+
+function differs(attribute: keyof RoleAttributes, desired: DesiredRole, current: ActualRole): boolean {
+  // The password policy sets the expiry whenever aishell sets the password. Between rotations
+  // the stored expiry is kept, and the plan reports it when it lies beyond the policy.
+  if (attribute === 'validUntil' && desired.passwordExpiryDays !== undefined) return false;
+  return desired[attribute] !== current[attribute];
 }
 
 function dropRole(

@@ -123,6 +123,26 @@ describe('memberships', () => {
     expect(diagnostics[0]!.position).toEqual({ file: 'security.yaml', line: 8, column: 17 });
   });
 
+  it('cycle reached only through a group of a cycle', async () => {
+    const { diagnostics } = await loadYaml([
+      ...POSTGRES_HEAD,
+      'roles:',
+      '  top: {}',
+      '  x:',
+      '    member_of: [top, y]',
+      '  y:',
+      '    member_of: [z]',
+      '  z:',
+      '    member_of: [y, top]',
+      '  user:',
+      '    member_of: [x]',
+    ]);
+
+    expect(diagnostics.map((diagnostic) => [diagnostic.position?.line, diagnostic.summary])).toEqual([
+      [11, 'membership cycle: "y" → "z" → "y" (each role is a member of the next)'],
+    ]);
+  });
+
   it('long chain without a cycle', async () => {
     const lines = [...POSTGRES_HEAD, 'roles:'];
     for (let index = 0; index < 20_000; index++) lines.push(`  r${index}: { member_of: [r${index + 1}] }`);

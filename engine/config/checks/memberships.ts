@@ -50,6 +50,7 @@ function membershipCycles(context: CheckContext): string[][] {
     }
     return result;
   });
+  if (isAcyclic(groups)) return [];
 
   const index = new Int32Array(names.length).fill(-1);
   const lowLink = new Int32Array(names.length);
@@ -101,6 +102,24 @@ function membershipCycles(context: CheckContext): string[][] {
     const first = component.reduce((a, b) => Math.min(a, b));
     return cycleThrough(first, new Set(component), groups).map((id) => names[id]!);
   });
+}
+
+/**
+ * Tells whether the memberships form no cycle (Kahn's algorithm). It repeatedly removes the roles
+ * that no remaining role is a member of. Only the roles of a cycle, and the groups that they are
+ * members of directly or indirectly, are never removed. This is cheaper than Tarjan's algorithm,
+ * which then runs only for a configuration that has a cycle.
+ */
+function isAcyclic(groups: readonly number[][]): boolean {
+  const memberCounts = new Int32Array(groups.length);
+  for (const roleGroups of groups) for (const group of roleGroups) memberCounts[group]!++;
+
+  const removed: number[] = [];
+  for (let id = 0; id < groups.length; id++) if (memberCounts[id] === 0) removed.push(id);
+  for (let head = 0; head < removed.length; head++) {
+    for (const group of groups[removed[head]!]!) if (--memberCounts[group]! === 0) removed.push(group);
+  }
+  return removed.length === groups.length;
 }
 
 /** Finds a shortest membership path from `start` back to itself inside one component. */

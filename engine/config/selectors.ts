@@ -38,14 +38,17 @@ export const SELECTOR_ENGINES: Record<GrantSelector | 'columns', readonly Engine
   collection: ['mongodb'],
 };
 
+const SELECTOR_SET: ReadonlySet<string> = new Set(GRANT_SELECTORS);
+
 /** Returns the selector that a grant's `on:` sets, or undefined when it sets none or several. */
 export function selectorOf(on: GrantObjectConfig): GrantSelector | undefined {
-  // A loop rather than filter(), because the checks call this for every grant.
+  // The checks call this twice for every grant. An `on:` has one or two keys, so walking its keys
+  // takes about half the time of asking it for each of the 13 selectors.
   let found: GrantSelector | undefined;
-  for (const selector of GRANT_SELECTORS) {
-    if (on[selector] === undefined) continue;
+  for (const key in on) {
+    if (!SELECTOR_SET.has(key) || on[key as GrantSelector] === undefined) continue;
     if (found !== undefined) return undefined;
-    found = selector;
+    found = key as GrantSelector;
   }
   return found;
 }

@@ -69,6 +69,8 @@ try {
   const errors = plan.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   console.log(JSON.stringify({
     queries: session.queryCount,
+    // The batch of catalog queries is one round trip; psql runs each of its statements alone.
+    catalogStatements: sent.reduce((sum, each) => sum + each.sql.split(';\n').length, 0),
     changes: plan.changes.length,
     statements: plan.changes.reduce((sum, change) => sum + change.statements.length, 0),
     errors: errors.map((diagnostic) => diagnostic.summary).slice(0, 5),

@@ -66,8 +66,8 @@ export function printReport({ machine, runs, scales, startup }) {
   table(['part of the figures', `scale ${tenth.scale}`, `scale ${full.scale}`], [
     ['catalog baseline: psql, one query per catalog', ms(tenth.medians['catalog.psql']), ms(full.medians['catalog.psql'])],
     ['catalog baseline: node -e 0', ms(tenth.medians['catalog.node']), ms(full.medians['catalog.node'])],
-    ['plan phases in one process: load, connect, inspect and diff', phases(tenth.phases), phases(full.phases)],
-    ['queries sent by a plan', String(tenth.queries.converged), String(full.queries.converged)],
+    ['plan phases in one process, without read-ahead: load; connect; inspect, diff and fingerprint', phases(tenth.phases), phases(full.phases)],
+    ['round trips of a plan (catalog statements, SET TimeZone included)', roundTrips(tenth), roundTrips(full)],
     ['peak memory of plan', `${Math.round(tenth.medians['plan.rss'])} MiB`, `${Math.round(full.medians['plan.rss'])} MiB`],
     ['peak memory of apply from empty', `${Math.round(tenth.medians['apply.aishell.rss'])} MiB`, `${Math.round(full.medians['apply.aishell.rss'])} MiB`],
   ]);
@@ -95,6 +95,10 @@ export function printReport({ machine, runs, scales, startup }) {
 function pairedRatio(scale, name) {
   const [low, high] = scale.ranges[name];
   return `${ratio(scale.medians[name])} (${low.toFixed(2)}–${high.toFixed(2)})`;
+}
+
+function roundTrips(scale) {
+  return `${scale.queries.converged} (${scale.queries.catalogStatements})`;
 }
 
 function phases(values) {

@@ -116,7 +116,7 @@ export async function benchScale({ scale, runs, workDir, log, onCleanup }) {
     statements: fromEmpty.statements,
     changesFromEmpty: fromEmpty.changes,
     inspectedGrants: converged.grants,
-    queries: { fromEmpty: fromEmpty.queries, converged: converged.queries },
+    queries: { fromEmpty: fromEmpty.queries, converged: converged.queries, catalogStatements: converged.catalogStatements },
     phases: converged.ms,
     diff: diffAlone,
     samples: samples.toJSON(),

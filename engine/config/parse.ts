@@ -55,7 +55,7 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
   }
 
   // Without an anchor (&name) there is no alias, so no object is shared and the value needs no copy.
-  const materialized = text.includes('&') ? materialize(value, text.length) : value;
+  const materialized = mayHaveAnchor(text) ? materialize(value, text.length) : value;
   if (materialized === TOO_LARGE) {
     return {
       file,
@@ -134,6 +134,15 @@ function yamlSchema(jsYaml: JsYaml): InstanceType<JsYaml['Schema']> {
  */
 function createMapping(): YamlMapping {
   return Object.setPrototypeOf({}, null) as YamlMapping;
+}
+
+/**
+ * Tells whether the text may contain an anchor. An anchor starts a node, so its & follows the
+ * start of a line, white space, a flow indicator, or the colon after a quoted key in a flow
+ * mapping ({"a":&x 1}). An & elsewhere, as in the query of a URL, is text.
+ */
+function mayHaveAnchor(text: string): boolean {
+  return /(?:^|[\s[{,:])&/.test(text);
 }
 
 function isBlank(text: string): boolean {

@@ -62,6 +62,21 @@ describe('parseConfigFile', () => {
     expect(mappingsWithPrototype(document)).toEqual([]);
   });
 
+  it('copies an anchor right after a quoted key', async () => {
+    const document = await parse('roles: {"a":&role {member_of: [g]}, "b": *role}');
+    const roles = document.roles as Record<string, YamlMapping>;
+
+    expect(roles.b).toEqual(roles.a);
+    expect(roles.b!.member_of).not.toBe(roles.a!.member_of);
+  });
+
+  it('reads an & inside a value as text', async () => {
+    const document = await parse('targets:', '  prod: { url: "postgres://h/app?sslmode=require&application_name=x" }');
+
+    expect(document.targets).toEqual({ prod: { url: 'postgres://h/app?sslmode=require&application_name=x' } });
+    expect(mappingsWithPrototype(document)).toEqual([]);
+  });
+
   it('rejects a complex key', async () => {
     const { diagnostics } = await loadYaml(['version: 1', '? [a, b]', ': c']);
 

@@ -107,9 +107,12 @@ const ROLE_FLAGS = ['login', 'superuser', 'createdb', 'createrole', 'replication
  * order, which is faster than walking their keys.
  *
  * This is no cryptographic hash. If the two lanes behave as independent random functions, a
- * changed row goes unnoticed with a chance of about 2^-64, which suits a check for a state that
- * changed between plan and apply. Apply also compares the changes themselves, so the
- * fingerprint alone never decides what runs.
+ * row changed in ordinary use goes unnoticed with a chance of about 2^-64.
+ *
+ * NOTE: sums of row hashes do not resist rows chosen to collide. A role that can create many
+ * tables or roles between plan and apply could pick names that keep every sum, and so hide
+ * another change from apply, which then trusts the fingerprint of a plan it made itself. Hashing
+ * the rows with SHA-256 in a canonical order would close that, at several times the cost.
  */
 class RowHash {
   private laneA = 0;

@@ -109,10 +109,11 @@ const ROLE_FLAGS = ['login', 'superuser', 'createdb', 'createrole', 'replication
  * This is no cryptographic hash. If the two lanes behave as independent random functions, a
  * row changed in ordinary use goes unnoticed with a chance of about 2^-64.
  *
- * NOTE: sums of row hashes do not resist rows chosen to collide. A role that can create many
- * tables or roles between plan and apply could pick names that keep every sum, and so hide
- * another change from apply, which then trusts the fingerprint of a plan it made itself. Hashing
- * the rows with SHA-256 in a canonical order would close that, at several times the cost.
+ * NOTE: sums of row hashes do not resist rows chosen to collide. A role that can create or
+ * rename tables or roles between plan and apply could pick names that keep every count and sum,
+ * and so hide another change from apply, which then trusts the fingerprint of a plan it made
+ * itself. Hashing the rows with SHA-256 in a canonical order would close that, at several times
+ * the cost.
  */
 class RowHash {
   private laneA = 0;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ActualRole, ActualState, DesiredState, Grant, Membership, ObjectRef, RoleAttributes } from '../model/types.js';
+import type { ActualRole, ActualState, DesiredState, Grant, Membership, ObjectRef, RoleAttributes, StoredPassword } from '../model/types.js';
 
 /**
  * A SHA-256 fingerprint of the inspected state that a plan depends on. A plan file is applied
@@ -79,6 +79,7 @@ const ARRAY = 6;
 const OBJECT = 7;
 const END = 8;
 const SAME_DATABASE = 9;
+const INTEGER = 10;
 
 // The two lanes multiply by different odd constants: the 32-bit FNV prime and MurmurHash2's m.
 const PRIME_A = 0x01000193;
@@ -94,11 +95,10 @@ const fieldsCovered: [
   Covers<ObjectRef, 'kind' | 'schema' | 'name' | 'column' | 'routine'>,
   Covers<Membership, 'role' | 'member' | 'admin' | 'inherit' | 'set' | 'grantor'>,
   Covers<ActualRole, keyof RoleAttributes | 'name' | 'password' | 'system'>,
-  Covers<RoleAttributes, (typeof ROLE_FLAGS)[number] | 'connectionLimit' | 'validUntil' | 'comment'>,
-] = [true, true, true, true, true];
+  Covers<RoleAttributes, 'login' | 'superuser' | 'createdb' | 'createrole' | 'replication' | 'bypassrls' | 'inherit' | 'connectionLimit' | 'validUntil' | 'comment'>,
+  Covers<Extract<StoredPassword, { kind: 'scram' }>, 'kind' | 'verifier'>,
+] = [true, true, true, true, true, true];
 void fieldsCovered;
-
-const ROLE_FLAGS = ['login', 'superuser', 'createdb', 'createrole', 'replication', 'bypassrls', 'inherit'] as const;
 
 /**
  * Hashes rows into two 32-bit lanes and sums them per list. A row is hashed key by key, skipping
@@ -169,11 +169,19 @@ class RowHash {
       if (!relevant(role.name)) continue;
       this.startRow();
       this.string(role.name);
-      for (const flag of ROLE_FLAGS) this.flag(role[flag]);
-      this.value(role.connectionLimit);
+      this.flag(role.login);
+      this.flag(role.superuser);
+      this.flag(role.createdb);
+      this.flag(role.createrole);
+      this.flag(role.replication);
+      this.flag(role.bypassrls);
+      this.flag(role.inherit);
+      this.number(role.connectionLimit);
       this.optional(role.validUntil);
       this.optional(role.comment);
-      this.value(role.password);
+      const password = role.password;
+      this.string(password.kind);
+      this.optional(password.kind === 'scram' ? password.verifier : undefined);
       this.flag(role.system);
       this.endRow();
     }
@@ -243,8 +251,7 @@ class RowHash {
         this.string(value);
         return;
       case 'number':
-        this.tag(NUMBER);
-        this.text(String(value));
+        this.number(value);
         return;
       case 'boolean':
         this.tag(value ? TRUE : FALSE);
@@ -271,6 +278,17 @@ class RowHash {
       default:
         // undefined, functions and symbols: JSON leaves them out too.
         return;
+    }
+  }
+
+  /** Mixes in a number: an integer as itself, any other number as its text. */
+  private number(value: number): void {
+    if (Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff) {
+      this.tag(INTEGER);
+      this.tag(value);
+    } else {
+      this.tag(NUMBER);
+      this.text(String(value));
     }
   }
 

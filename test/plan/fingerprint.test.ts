@@ -83,6 +83,10 @@ describe('fingerprint', () => {
     ['the server version', (changed) => (changed.serverVersion = 160001)],
     ['a role attribute', (changed) => (changed.roles[1].createdb = true)],
     ['a role password', (changed) => (changed.roles[1].password = { kind: 'scram', verifier: 'x' })],
+    ['a connection limit', (changed) => (changed.roles[1].connectionLimit = 5)],
+    ['a role expiry', (changed) => (changed.roles[1].validUntil = '2030-01-01T00:00:00Z')],
+    ['a role comment', (changed) => (changed.roles[1].comment = 'reads')],
+    ['a system role flag', (changed) => (changed.roles[1].system = true)],
     ['a membership option', (changed) => (changed.memberships[0].admin = true)],
     ['a role setting', (changed) => (changed.roleSettings[0].value = '8MB')],
     ['a server setting', (changed) => (changed.server.settings[0].configured = 'off')],
@@ -139,6 +143,12 @@ describe('fingerprint', () => {
       expect(after(change)).not.toBe(original);
     });
   }
+
+  it('changes with a stored verifier', () => {
+    const verifier = (text: string) => after((changed) => (changed.roles[1].password = { kind: 'scram', verifier: text }));
+
+    expect(verifier('SCRAM-SHA-256$4096:a')).not.toBe(verifier('SCRAM-SHA-256$4096:b'));
+  });
 
   it('leaves out roles the plan does not read', () => {
     const roles = new Set(['reader', 'PUBLIC']);

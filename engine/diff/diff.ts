@@ -163,12 +163,21 @@ function checkGranteesExist(desired: DesiredState, actual: ActualState): Sourced
       });
     }
   };
-  for (const grant of desired.grants) for (const grantee of grant.grantees) check(grantee, 'grantee', grant.source);
+  // Indexed loops over the grants and memberships, which number in the tens of thousands: diff
+  // runs once per plan, much of it unoptimised, and unoptimised for-of loops allocate at every
+  // step.
+  for (let index = 0; index < desired.grants.length; index++) {
+    const { grantees, source } = desired.grants[index];
+    for (let granteeIndex = 0; granteeIndex < grantees.length; granteeIndex++) check(grantees[granteeIndex], 'grantee', source);
+  }
   for (const entry of desired.defaultPrivileges) {
     check(entry.grantee, 'grantee', entry.source);
     check(entry.forRole, 'for_role', entry.source);
   }
-  for (const membership of desired.memberships) check(membership.role, 'member_of', membership.source);
+  for (let index = 0; index < desired.memberships.length; index++) {
+    const membership = desired.memberships[index];
+    check(membership.role, 'member_of', membership.source);
+  }
   for (const setting of desired.roleSettings) check(setting.role, 'role with a setting', setting.source);
   for (const policy of desired.policies) {
     for (const role of policy.roles) check(role, `role of policy ${policy.name}`, policy.source);

@@ -65,7 +65,11 @@ export class GrantExpander {
 
     const { kind, objects } = resolved;
     const { privileges, invalid } = this.expansion(grant.privileges, kind);
-    for (const object of objects) {
+    const grantees = grant.grantees;
+    // Indexed loops: diff runs once per plan, much of it before V8 optimises the code, and
+    // unoptimised for-of loops allocate an iterator result per step.
+    for (let objectIndex = 0; objectIndex < objects.length; objectIndex++) {
+      const object = objects[objectIndex];
       if (invalid.length > 0) {
         diagnostics.push({
           severity: 'error',
@@ -76,12 +80,12 @@ export class GrantExpander {
         continue;
       }
 
-      for (const grantee of grant.grantees) {
-        for (const privilege of privileges) {
+      for (let granteeIndex = 0; granteeIndex < grantees.length; granteeIndex++) {
+        for (let privilegeIndex = 0; privilegeIndex < privileges.length; privilegeIndex++) {
           grants.push({
             database: grant.database,
-            grantee,
-            privilege,
+            grantee: grantees[granteeIndex],
+            privilege: privileges[privilegeIndex],
             object,
             grantOption: grant.grantOption,
             source: grant.source,

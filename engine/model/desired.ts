@@ -42,7 +42,13 @@ export function buildDesiredState(
   };
   const expiryDays = config.password_policy?.expiration_days;
 
-  for (const [name, role] of Object.entries(config.roles)) {
+  // The loops over roles and grants are indexed: a plan builds the desired state once, much of it
+  // before V8 optimises the code, and unoptimised for-of loops and destructured entries allocate
+  // at every step.
+  const roleNames = Object.keys(config.roles);
+  for (let roleIndex = 0; roleIndex < roleNames.length; roleIndex++) {
+    const name = roleNames[roleIndex];
+    const role = config.roles[name];
     if (!appliesHere(role.only)) continue;
     const source = config.sources.keys.get(`roles.${name}`);
 
@@ -55,7 +61,9 @@ export function buildDesiredState(
     if (expiryDays !== undefined && role.password && role.valid_until === undefined) desiredRole.passwordExpiryDays = expiryDays;
     desired.roles.push(desiredRole);
     if (role.settings !== undefined || role.settings_in !== undefined) desired.roleSettings.push(...buildRoleSettings(name, role, source));
-    for (const membership of role.member_of ?? []) {
+    const memberOf = role.member_of ?? [];
+    for (let membershipIndex = 0; membershipIndex < memberOf.length; membershipIndex++) {
+      const membership = memberOf[membershipIndex];
       desired.memberships.push({
         role: membership.role,
         member: name,
@@ -67,11 +75,13 @@ export function buildDesiredState(
     }
   }
 
-  for (const grant of config.grants) {
+  for (let grantIndex = 0; grantIndex < config.grants.length; grantIndex++) {
+    const grant = config.grants[grantIndex];
     if (!appliesHere(grant.only)) continue;
 
-    for (const on of splitListSelectors(grant.on)) {
-      const selector = toSelector(on);
+    const selectors = splitListSelectors(grant.on);
+    for (let selectorIndex = 0; selectorIndex < selectors.length; selectorIndex++) {
+      const selector = toSelector(selectors[selectorIndex]);
       if ('error' in selector) {
         diagnostics.push({ severity: 'error', summary: selector.error, fix: selector.fix, source: grant.source });
         continue;

@@ -94,10 +94,10 @@ export interface ProviderSession {
   readonly membershipOptions: boolean;
   /** Queries sent so far over every connection of this session. */
   readonly queryCount: number;
-  /** False once a connection of the session was lost (the server ended it, say). */
-  readonly connected: boolean;
 
   inspect(): Promise<ActualState>;
+  /** Sends a trivial query on every connection; false when one of them was lost (the server ended it, say). */
+  ping(): Promise<boolean>;
   /** Canonicalises declared policy expressions and role setting values by asking the server. */
   normalise(input: NormaliseInput): Promise<NormaliseResult>;
   /** Maps the audit and encryption sections onto this engine, given the inspected state. */

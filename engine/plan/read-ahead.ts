@@ -116,9 +116,10 @@ export async function startReadAhead(options: ReadAheadOptions): Promise<ReadAhe
       if ('error' in opened) throw opened.error;
       if (!('early' in opened)) return undefined;
 
-      // A connection that the server ended while the file loaded is replaced by a new one.
+      // A connection that the server ended while the file loaded is replaced by a new one. The
+      // query checks the socket itself, since pg may not have seen the end of it yet.
       await opened.early.inspection.catch(() => undefined);
-      if (!opened.early.session.connected) {
+      if (!(await opened.early.session.ping())) {
         await opened.early.session.close().catch(() => undefined);
         return undefined;
       }

@@ -18,8 +18,6 @@ export interface SqlClient {
    */
   queryBatch(queries: readonly string[]): Promise<Record<string, unknown>[][]>;
   close(): Promise<void>;
-  /** False once the connection was lost. */
-  readonly connected: boolean;
   /**
    * Number of round trips to the server since the client opened (a batch counts once): tests use
    * it to count catalog queries.
@@ -93,9 +91,6 @@ export async function connectServer(connectionString: string, password?: string,
       signal?.removeEventListener('abort', destroy);
       await client.end();
     },
-    get connected() {
-      return lost === undefined;
-    },
     get queryCount() {
       return count;
     },
@@ -127,9 +122,6 @@ export async function connectPglite(dataDir: string | null): Promise<SqlClient> 
     },
     async close() {
       await db.close();
-    },
-    get connected() {
-      return !db.closed;
     },
     get queryCount() {
       return count;

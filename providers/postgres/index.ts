@@ -83,8 +83,9 @@ export const postgresProvider: Provider = {
         return [...clients.values()].reduce((sum, client) => sum + client.queryCount, 0);
       },
 
-      get connected() {
-        return [...clients.values()].every((client) => client.connected);
+      async ping() {
+        const replies = await Promise.all([...clients.values()].map((client) => client.query('SELECT 1').then(() => true, () => false)));
+        return replies.every(Boolean);
       },
 
       inspect() {

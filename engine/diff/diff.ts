@@ -65,7 +65,8 @@ export function diff(input: DiffInput): DiffResult {
   for (const database of actual.databases) {
     const grants: Grant[] = [];
     const expander = new GrantExpander(database, input.privileges);
-    for (const grant of desired.grants) {
+    for (let index = 0; index < desired.grants.length; index++) {
+      const grant = desired.grants[index];
       if (grant.database === database.name) expander.expand(grant, grants, diagnostics);
     }
     append(privilegeChanges, diffGrants(target, scope, grants, database));
@@ -103,8 +104,10 @@ export function diff(input: DiffInput): DiffResult {
   const serverSettings = diffServerSettings(target, desired.serverSettings, actual.server.settings);
 
   const inspected = new Set(actual.databases.map((database) => database.name));
-  for (const item of [...desired.grants, ...desired.defaultPrivileges, ...desired.rlsTables]) {
-    if (!inspected.has(item.database)) {
+  for (const items of [desired.grants, desired.defaultPrivileges, desired.rlsTables]) {
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      if (inspected.has(item.database)) continue;
       diagnostics.push({
         severity: 'error',
         summary: `database ${JSON.stringify(item.database)} is not managed by target ${JSON.stringify(target)}`,

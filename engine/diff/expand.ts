@@ -109,11 +109,6 @@ export class GrantExpander {
   /** Returns the objects a grant's selector names and their kind, or null after a diagnostic. */
   private resolveObjects(grant: DesiredGrant, diagnostics: SourcedDiagnostic[]): { kind: GrantObjectKind; objects: ObjectRef[] } | null {
     const selector = grant.selector;
-    const database = this.database;
-    const notFound = (what: string, fix: string) => {
-      diagnostics.push({ severity: 'error', summary: `${what} not found in database ${database.name}`, fix, source: grant.source });
-      return null;
-    };
 
     if (selector.kind === 'database') {
       return { kind: 'database', objects: [{ kind: 'database', schema: null, name: selector.name }] };
@@ -122,14 +117,14 @@ export class GrantExpander {
     const index = this.index;
     if (selector.kind === 'schema') {
       const exists = index.schemas.has(selector.name);
-      if (!exists) return notFound(`schema ${JSON.stringify(selector.name)}`, 'create the schema first, or correct its name');
+      if (!exists) return this.notFound(grant, diagnostics, `schema ${JSON.stringify(selector.name)}`, 'create the schema first, or correct its name');
       return { kind: 'schema', objects: [{ kind: 'schema', schema: null, name: selector.name }] };
     }
 
     const inSchema = index.byKind.get(selector.kind)?.get(selector.schema);
     if (selector.name === '*') {
       const schemaExists = index.schemas.has(selector.schema);
-      if (!schemaExists) return notFound(`schema ${JSON.stringify(selector.schema)}`, 'create the schema first, or correct its name');
+      if (!schemaExists) return this.notFound(grant, diagnostics, `schema ${JSON.stringify(selector.schema)}`, 'create the schema first, or correct its name');
       return { kind: selector.kind, objects: inSchema === undefined ? [] : Array.from(inSchema.values(), (entry) => entry.ref) };
     }
 
@@ -144,14 +139,16 @@ export class GrantExpander {
           : selector.kind === 'function'
             ? 'check the argument types: the signature must match the function exactly'
             : `create the ${selector.kind} first, or correct its name`;
-      return notFound(label, fix);
+      return this.notFound(grant, diagnostics, label, fix);
     }
 
     if (selector.kind === 'table' && 'columns' in selector && selector.columns) {
       const columns = match.object.columns ?? [];
       const missing = selector.columns.filter((column) => !columns.includes(column));
       if (missing.length > 0) {
-        return notFound(
+        return this.notFound(
+          grant,
+          diagnostics,
           `column ${missing.map((column) => JSON.stringify(column)).join(', ')} of ${displayQualified(match.object.schema, match.object.name)}`,
           `the table has: ${columns.join(', ')}`,
         );
@@ -160,6 +157,11 @@ export class GrantExpander {
     }
 
     return { kind: selector.kind, objects: [match.ref] };
+  }
+
+  private notFound(grant: DesiredGrant, diagnostics: SourcedDiagnostic[], what: string, fix: string): null {
+    diagnostics.push({ severity: 'error', summary: `${what} not found in database ${this.database.name}`, fix, source: grant.source });
+    return null;
   }
 }
 

@@ -38,23 +38,26 @@ export function diffMemberships(
 
   // PostgreSQL 16+ may record one membership once per grantor; the strongest options count, and
   // a membership that is not declared is revoked once per grantor. `held` merges the grantors'
-  // memberships of a slot, and `grants` lists them.
+  // memberships of each declared pair. `undeclared` keeps the membership of each other pair, or
+  // the list of them once a second grantor turns up; its pairs take the slots after the declared.
   const held: (Membership | undefined)[] = new Array(wanted.length);
-  const grants: Membership[][] = new Array(wanted.length);
+  const undeclared: (Membership | Membership[])[] = [];
   for (let index = 0; index < actual.length; index++) {
     const membership = actual[index];
     if (!scope.managed.has(membership.member)) continue;
     const key = pairs.actualKey(index);
-    let slot = slots.get(key);
+    const slot = slots.get(key);
     if (slot === undefined) {
-      slot = held.length;
-      slots.set(key, slot);
-      held.push(undefined);
-      grants.push([]);
+      slots.set(key, wanted.length + undeclared.length);
+      undeclared.push(membership);
+    } else if (slot < wanted.length) {
+      const previous = held[slot];
+      held[slot] = previous ? { ...previous, admin: previous.admin || membership.admin } : membership;
+    } else {
+      const current = undeclared[slot - wanted.length];
+      if (Array.isArray(current)) current.push(membership);
+      else undeclared[slot - wanted.length] = [current, membership];
     }
-    const previous = held[slot];
-    held[slot] = previous ? { ...previous, admin: previous.admin || membership.admin } : membership;
-    (grants[slot] ??= []).push(membership);
   }
 
   const changes: Change[] = [];
@@ -89,8 +92,8 @@ export function diffMemberships(
     }
   }
 
-  for (let slot = wanted.length; slot < grants.length; slot++) {
-    const memberships = grants[slot];
+  for (const entry of undeclared) {
+    const memberships = Array.isArray(entry) ? entry : [entry];
     for (const membership of memberships) {
       const address = membershipAddress(target, membership, 'revoke');
       changes.push({

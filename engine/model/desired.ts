@@ -41,6 +41,17 @@ export function buildDesiredState(
     serverSettings: [],
   };
   const expiryDays = config.password_policy?.expiration_days;
+  // Tens of thousands of grants name a handful of privileges, and toUpperCase returns a new
+  // string each time, so each name is upper-cased once.
+  const upperCased = new Map<string, string>();
+  const upperCase = (privilege: string) => {
+    let name = upperCased.get(privilege);
+    if (name === undefined) {
+      name = privilege.toUpperCase();
+      upperCased.set(privilege, name);
+    }
+    return name;
+  };
 
   // The loops over roles and grants are indexed: a plan builds the desired state once, much of it
   // before V8 optimises the code, and unoptimised for-of loops and destructured entries allocate
@@ -89,7 +100,7 @@ export function buildDesiredState(
       desired.grants.push({
         database: grant.database ?? (selector.kind === 'database' ? selector.name : primaryDatabase),
         grantees: grant.to,
-        privileges: grant.privileges.map((privilege) => privilege.toUpperCase()),
+        privileges: grant.privileges.map(upperCase),
         selector,
         grantOption: grant.with_grant_option ?? false,
         source: grant.source,

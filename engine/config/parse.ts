@@ -43,19 +43,19 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   files.add(file, text);
 
-  let value: unknown;
+  let loaded: { value: unknown; hasAlias: boolean };
   try {
-    value = isBlank(text) ? null : loadDocument(text, file, files, jsYaml);
+    loaded = isBlank(text) ? { value: null, hasAlias: false } : loadDocument(text, file, files, jsYaml);
   } catch (error) {
     // A file of only comments and document markers is empty, not broken.
     if (!/input is empty/.test((error as YamlError).reason ?? '')) {
       return { file, diagnostics: [syntaxDiagnostic(error, file, text, files)] };
     }
-    value = null;
+    loaded = { value: null, hasAlias: false };
   }
 
-  // Without an anchor (&name) there is no alias, so no object is shared and the value needs no copy.
-  const materialized = mayHaveAnchor(text) ? materialize(value, text.length) : value;
+  // Without an alias (*name) no object is shared, so the value needs no copy.
+  const materialized = loaded.hasAlias ? materialize(loaded.value, text.length) : loaded.value;
   if (materialized === TOO_LARGE) {
     return {
       file,
@@ -88,7 +88,7 @@ export async function parseConfigFile(entry: ConfigFile, files: SourceFiles, jsY
  * parser's events and then the values built from them. The position index of the file reuses the events, so
  * a diagnostic in a large file does not parse it again.
  */
-function loadDocument(text: string, file: string, files: SourceFiles, jsYaml: JsYaml): unknown {
+function loadDocument(text: string, file: string, files: SourceFiles, jsYaml: JsYaml): { value: unknown; hasAlias: boolean } {
   const events = jsYaml.parseEvents(text, { filename: file });
   files.addEvents(file, events);
 
@@ -96,8 +96,14 @@ function loadDocument(text: string, file: string, files: SourceFiles, jsYaml: Js
   // The same exceptions as load(), whose reasons syntaxDiagnostic() and the caller read.
   if (documents.length === 0) throw new jsYaml.YAMLException('expected a document, but the input is empty');
   if (documents.length > 1) throw new jsYaml.YAMLException('expected a single document in the stream, but found more');
-  return documents[0];
+
+  // Merge keys (<<: *name) are aliases too.
+  const alias = jsYaml.EVENT_ID.ALIAS;
+  let hasAlias = false;
+  for (let index = 0; index < events.length && !hasAlias; index++) hasAlias = events[index]!.type === alias;
+  return { value: documents[0], hasAlias };
 }
+
 
 let cachedSchema: { jsYaml: JsYaml; schema: InstanceType<JsYaml['Schema']> } | undefined;
 
@@ -134,15 +140,6 @@ function yamlSchema(jsYaml: JsYaml): InstanceType<JsYaml['Schema']> {
  */
 function createMapping(): YamlMapping {
   return Object.setPrototypeOf({}, null) as YamlMapping;
-}
-
-/**
- * Tells whether the text may contain an anchor. An anchor starts a node, so its & follows the
- * start of a line, white space, a flow indicator, or the colon after a quoted key in a flow
- * mapping ({"a":&x 1}). An & elsewhere, as in the query of a URL, is text.
- */
-function mayHaveAnchor(text: string): boolean {
-  return /(?:^|[\s[{,:])&/.test(text);
 }
 
 function isBlank(text: string): boolean {

@@ -92,4 +92,16 @@ describe('YAML syntax errors', () => {
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]!.summary).toBe('aliases in security.yaml expand to far more values than the file contains');
   });
+
+  it('alias chains behind verbatim tags are rejected', async () => {
+    // `!<…>&a0` puts the anchor right after a tag, with no space before the &.
+    const lines = ['a0: !<tag:yaml.org,2002:seq>&a0 ["${env:NOT_SET}", x]'];
+    for (let level = 1; level < 22; level++) {
+      lines.push(`a${level}: !<tag:yaml.org,2002:seq>&a${level} [*a${level - 1}, *a${level - 1}]`);
+    }
+    const { diagnostics } = await loadFiles({ 'security.yaml': yamlLines(...lines) });
+
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.summary).toBe('aliases in security.yaml expand to far more values than the file contains');
+  });
 });

@@ -1,6 +1,6 @@
 // Writes dist/engine/config/security-validator.js, the schema of security.yaml compiled by ajv
-// into a standalone module. A command then skips ajv's import and compile, about 80 ms per
-// process on a 2-core machine. Runs after tsc, because it uses the compiled schema-compile.js.
+// into a standalone module, so that a command skips ajv's import and compile. Runs after tsc,
+// because it uses the compiled schema-compile.js.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -135,7 +135,7 @@ function yamlSchema(jsYaml: JsYaml): InstanceType<JsYaml['Schema']> {
 
 /**
  * Creates an empty null-prototype mapping. In Node 20 (V8 11), Object.create(null) returns an
- * object in dictionary mode, whose property reads are several times slower than those of an
+ * object in dictionary mode, whose property reads are slower than those of an
  * object literal. An object literal whose prototype is then set to null keeps fast properties.
  */
 function createMapping(): YamlMapping {

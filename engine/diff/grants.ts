@@ -13,8 +13,8 @@ export function defaultPrivilegeKey(entry: DefaultPrivilege): string {
  * what is not declared, and add or remove WITH GRANT OPTION where only that differs.
  *
  * Each privilege identity (grantee, object, privilege) gets a slot: first the declared ones in
- * the order of `desired`, then those only held, in the order of `actual.grants`. Changes follow
- * the slots, so the plan's order depends only on the order of the two lists.
+ * the order of `desired`, then those that only exist, in the order of `actual.grants`. Changes
+ * follow the slots, so the plan's order depends only on the order of the two lists.
  */
 export function diffGrants(target: string, scope: RoleScope, desired: Grant[], actual: DatabaseState): Change[] {
   const ids = new PrivilegeIds(actual);
@@ -24,7 +24,7 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
   const manages = granteeScope(scope, ids);
 
   const slots = new Map<number | string, number>();
-  const wanted: Grant[] = [];
+  const desiredBySlot: Grant[] = [];
   for (let index = 0; index < desired.length; index++) {
     const object = desiredIds[index * 3];
     const grantee = desiredIds[index * 3 + 1];
@@ -33,42 +33,42 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     const grant = desired[index];
     const slot = slots.get(key);
     if (slot === undefined) {
-      slots.set(key, wanted.length);
-      wanted.push(grant);
+      slots.set(key, desiredBySlot.length);
+      desiredBySlot.push(grant);
     } else {
-      const previous = wanted[slot];
-      wanted[slot] = { ...previous, grantOption: previous.grantOption || grant.grantOption };
+      const previous = desiredBySlot[slot];
+      desiredBySlot[slot] = { ...previous, grantOption: previous.grantOption || grant.grantOption };
     }
   }
 
   // Privileges of grantees that are not managed (PUBLIC without manage_public, undeclared or
   // ignored roles) are read only where the file grants them, so they converge but are never revoked.
   // A slot contains one grant, or a list once a second grantor of the same privilege turns up.
-  const held: (Grant | Grant[] | undefined)[] = new Array(wanted.length);
+  const existingBySlot: (Grant | Grant[] | undefined)[] = new Array(desiredBySlot.length);
   for (let index = 0; index < actual.grants.length; index++) {
     const object = heldIds[index * 3];
     const grantee = heldIds[index * 3 + 1];
     const key = keyOf(object, grantee, heldIds[index * 3 + 2]);
     const slot = slots.get(key);
-    if (!manages(grantee) && (slot === undefined || slot >= wanted.length)) continue;
+    if (!manages(grantee) && (slot === undefined || slot >= desiredBySlot.length)) continue;
     if (ids.isOwner(object, grantee)) continue;
 
     const entry = actual.grants[index];
     if (slot === undefined) {
-      slots.set(key, held.length);
-      held.push(entry);
+      slots.set(key, existingBySlot.length);
+      existingBySlot.push(entry);
       continue;
     }
-    const current = held[slot];
-    if (current === undefined) held[slot] = entry;
+    const current = existingBySlot[slot];
+    if (current === undefined) existingBySlot[slot] = entry;
     else if (Array.isArray(current)) current.push(entry);
-    else held[slot] = [current, entry];
+    else existingBySlot[slot] = [current, entry];
   }
 
   const changes: Change[] = [];
-  for (let slot = 0; slot < wanted.length; slot++) {
-    const grant = wanted[slot];
-    const current = held[slot];
+  for (let slot = 0; slot < desiredBySlot.length; slot++) {
+    const grant = desiredBySlot[slot];
+    const current = existingBySlot[slot];
     const hasGrantOption = current === undefined ? false : Array.isArray(current) ? current.some((each) => each.grantOption) : current.grantOption;
     if (current === undefined || (grant.grantOption && !hasGrantOption)) {
       changes.push({
@@ -96,8 +96,8 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     }
   }
 
-  for (let slot = wanted.length; slot < held.length; slot++) {
-    const current = held[slot]!;
+  for (let slot = desiredBySlot.length; slot < existingBySlot.length; slot++) {
+    const current = existingBySlot[slot]!;
     for (const each of Array.isArray(current) ? current : [current]) {
       const grant = revocable(each, ids);
       changes.push({

@@ -9,7 +9,7 @@ import type { Membership } from '../model/types.js';
  * sets them and the server has them (PostgreSQL 16+).
  *
  * Each pair of role and member gets a slot: first the declared pairs in the order of `desired`,
- * then those only held, in the order of `actual`. Changes follow the slots.
+ * then those that only exist, in the order of `actual`. Changes follow the slots.
  */
 export function diffMemberships(
   target: string,
@@ -22,25 +22,25 @@ export function diffMemberships(
   const slots = new Map<number, number>();
 
   // A later declaration of the same pair replaces an earlier one in its place.
-  const wanted: (Membership & { source?: SourceRef })[] = [];
+  const desiredBySlot: (Membership & { source?: SourceRef })[] = [];
   for (let index = 0; index < desired.length; index++) {
     const membership = desired[index];
     if (!scope.managed.has(membership.member)) continue;
     const key = pairs.desiredKey(index);
     const slot = slots.get(key);
     if (slot === undefined) {
-      slots.set(key, wanted.length);
-      wanted.push(membership);
+      slots.set(key, desiredBySlot.length);
+      desiredBySlot.push(membership);
     } else {
-      wanted[slot] = membership;
+      desiredBySlot[slot] = membership;
     }
   }
 
-  // PostgreSQL 16+ may record one membership once per grantor; the strongest options count, and
-  // a membership that is not declared is revoked once per grantor. `held` merges the grantors'
-  // memberships of each declared pair. `undeclared` keeps the membership of each other pair, or
-  // the list of them once a second grantor turns up; its pairs take the slots after the declared.
-  const held: (Membership | undefined)[] = new Array(wanted.length);
+  // PostgreSQL 16+ may record one membership once per grantor. The strongest options count, and
+  // a membership that is not declared is revoked once per grantor. `existingBySlot` merges the
+  // grantors' memberships of each declared pair. `undeclared` keeps the membership of each other
+  // pair, or a list once a second grantor turns up. Its pairs take the slots after the declared.
+  const existingBySlot: (Membership | undefined)[] = new Array(desiredBySlot.length);
   const undeclared: (Membership | Membership[])[] = [];
   for (let index = 0; index < actual.length; index++) {
     const membership = actual[index];
@@ -48,22 +48,22 @@ export function diffMemberships(
     const key = pairs.actualKey(index);
     const slot = slots.get(key);
     if (slot === undefined) {
-      slots.set(key, wanted.length + undeclared.length);
+      slots.set(key, desiredBySlot.length + undeclared.length);
       undeclared.push(membership);
-    } else if (slot < wanted.length) {
-      const previous = held[slot];
-      held[slot] = previous ? { ...previous, admin: previous.admin || membership.admin } : membership;
+    } else if (slot < desiredBySlot.length) {
+      const previous = existingBySlot[slot];
+      existingBySlot[slot] = previous ? { ...previous, admin: previous.admin || membership.admin } : membership;
     } else {
-      const current = undeclared[slot - wanted.length];
+      const current = undeclared[slot - desiredBySlot.length];
       if (Array.isArray(current)) current.push(membership);
-      else undeclared[slot - wanted.length] = [current, membership];
+      else undeclared[slot - desiredBySlot.length] = [current, membership];
     }
   }
 
   const changes: Change[] = [];
-  for (let slot = 0; slot < wanted.length; slot++) {
-    const membership = wanted[slot];
-    const current = held[slot];
+  for (let slot = 0; slot < desiredBySlot.length; slot++) {
+    const membership = desiredBySlot[slot];
+    const current = existingBySlot[slot];
     const optionsDiffer =
       membershipOptions &&
       current !== undefined &&

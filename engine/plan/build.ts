@@ -135,7 +135,7 @@ export async function planTarget(
   return { actual, plan };
 }
 
-/** What the fingerprint of a target plan covers: see fingerprint(). */
+/** The roles and server settings that the fingerprint of a target plan covers; see fingerprint(). */
 export interface FingerprintScope {
   roles: ReadonlySet<string> | null;
   settings: ReadonlySet<string>;

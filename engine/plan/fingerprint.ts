@@ -115,11 +115,10 @@ void fieldsCovered;
  * This is no cryptographic hash. If the two lanes behave as independent random functions, a
  * row changed in ordinary use goes unnoticed with a chance of about 2^-64.
  *
- * NOTE: sums of row hashes do not resist rows chosen to collide. A role that can create or
- * rename tables or roles between plan and apply could pick names that keep every count and sum,
- * and so hide another change from apply, which then trusts the fingerprint of a plan it made
- * itself. Hashing the rows with SHA-256 in a canonical order would close that, at several times
- * the cost.
+ * NOTE: sums of row hashes do not resist rows chosen to collide. Between plan and apply, a role
+ * that can create or rename tables or roles could pick names that keep every count and sum. That
+ * hides another change from apply, which trusts the fingerprint of a plan it made itself.
+ * Hashing the rows with SHA-256 in a canonical order would close that, at a higher cost.
  */
 class RowHash {
   private laneA = 0;

@@ -1,14 +1,14 @@
 /**
- * Reads the catalogs of a configuration's targets while the configuration itself is still being
- * loaded. Parsing and checking a file of several megabytes takes about as long as the server
- * takes to run the catalog queries, so a plan that starts both at once waits for the longer
- * one only, not for their sum.
+ * Reads the catalog of the first target a command plans while the configuration itself is still
+ * being loaded. Parsing and checking a file of several megabytes takes about as long as the
+ * server takes to run the catalog queries, so a plan that starts both at once waits for the
+ * longer one only, not for their sum.
  *
  * Before the file is parsed, only its top-level `targets:` block is read. A target is read ahead
- * only when that block alone tells how to reach it: a postgres url, and no password or a
- * `${env:NAME}` one. Everything read ahead is a guess until the configuration has loaded: `take`
- * hands out a session only when the loaded target connects the same way, and every session that
- * nobody took is closed. Read-only catalog queries are the only statements sent ahead.
+ * only when that block alone is enough to reach it: a postgres url, and no password or a
+ * `${env:NAME}` one. Everything read ahead is a guess until the configuration has loaded. `take`
+ * hands out the session only when the loaded target connects the same way, and `close` closes it
+ * otherwise. Read-only catalog queries are the only statements sent ahead.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -43,7 +43,7 @@ export interface ReadAheadOptions {
   targets?: readonly string[];
 }
 
-/** How a target connects, as read from the targets block before the whole file is loaded. */
+/** The connection settings of a target, as read from the targets block before the whole file is loaded. */
 interface Connection {
   url: string;
   password?: SecretRef;
@@ -159,10 +159,10 @@ async function openSession(name: string, connection: Connection, baseDir: string
 }
 
 /**
- * Returns the first target that the command plans and how it connects, read from the targets
- * block of a single-file configuration. A directory is left to the plan, because its targets
- * may sit in any of its files, and so is a file whose top level is not a block mapping, where a
- * line that starts with `targets:` may be part of a string.
+ * Returns the first target that the command plans and its connection settings, read from the
+ * targets block of a single-file configuration. A directory is left to the plan, because its
+ * targets may sit in any of its files. So is a file whose top level is not a block mapping,
+ * because there a line that starts with `targets:` may be part of a string.
  */
 async function readFirstConnection(options: ReadAheadOptions): Promise<[string, Connection] | undefined> {
   if (!(await stat(options.configPath)).isFile()) return undefined;

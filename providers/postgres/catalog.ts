@@ -37,8 +37,8 @@ const ROLE_COLUMNS = `r.oid, r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterol
        c.description AS comment`;
 
 /**
- * Role comments. A join, because shobj_description() runs a query per role: on 10,000 roles it
- * took 180 ms against 5 ms for the join (PostgreSQL 15).
+ * Role comments. A join, because shobj_description() runs a query of its own for every role, so
+ * its cost grows with the number of roles (docs/benchmarks.md has the measured figures).
  */
 const ROLE_COMMENTS = `LEFT JOIN pg_shdescription c ON c.objoid = r.oid AND c.classoid = 'pg_authid'::regclass`;
 

@@ -26,7 +26,7 @@ describe('catalog read-ahead', () => {
   });
 
   /**
-   * Connections that aishell holds open on the scratch database. A server process leaves
+   * Connections that aishell keeps open on the scratch database. A server process leaves
    * pg_stat_activity shortly after its client has gone, so the expected count is waited for.
    */
   async function openConnections(expected = 0): Promise<number> {

@@ -12,6 +12,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { parseSecretRef } from '../config/references.js';
 import type { SecretRef, TargetConfig } from '../config/types.js';
 import type { ActualState } from '../model/types.js';
 import type { ProviderSession } from '../provider.js';
@@ -134,6 +135,8 @@ export async function startReadAhead(options: ReadAheadOptions): Promise<ReadAhe
   };
 }
 
+// NOTE: the `${env:…}` password goes to the host of the targets block before the rest of the file
+// is validated, so a file that fails validation may still have sent it there.
 async function openSession(name: string, connection: Connection, baseDir: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Opened> {
   try {
     const password = connection.password ? env[connection.password.name] : undefined;
@@ -205,7 +208,6 @@ function targetsBlock(text: string): string | undefined {
 }
 
 const ENV_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-const ENV_PASSWORD = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 function toConnection(value: unknown, env: NodeJS.ProcessEnv): Connection | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
@@ -224,10 +226,11 @@ function toConnection(value: unknown, env: NodeJS.ProcessEnv): Connection | unde
 
   let password: SecretRef | undefined;
   if (target.password !== undefined) {
-    // An empty variable counts as unset, as the plan's secret resolver treats it.
-    const match = typeof target.password === 'string' ? ENV_PASSWORD.exec(target.password) : null;
-    if (!match || !env[match[1]!]) return undefined;
-    password = { kind: 'env', name: match[1]! };
+    // Read as loading reads a password field. An empty variable counts as unset, as the plan's
+    // secret resolver treats it.
+    const ref = typeof target.password === 'string' ? parseSecretRef(target.password) : undefined;
+    if (ref?.kind !== 'env' || !env[ref.name]) return undefined;
+    password = ref;
   }
 
   const databases = target.databases ?? [];

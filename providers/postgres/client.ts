@@ -82,6 +82,8 @@ export async function connectServer(connectionString: string, password?: string,
     },
     async queryBatch(queries: readonly string[]) {
       count += 1;
+      // NOTE: run only against PostgreSQL 15 and PGlite. An older server may apply
+      // statement_timeout to the whole batch rather than to each of its statements.
       // pg returns one result per statement, or a bare result when the text contains one.
       const results: unknown = await requireConnection().query(queries.join(';\n'));
       const list = (Array.isArray(results) ? results : [results]) as { rows: Record<string, unknown>[] }[];

@@ -169,7 +169,7 @@ export async function inspect(
     queries.forEach((query, index) => rows.set(query.key, results[index] ?? []));
   }));
 
-  // Only the keys a batch held are filled in: a query left out (pg_hba without access) stays absent.
+  // Only the keys a batch contained are filled in, so a query left out (pg_hba without access) stays absent.
   const take = <Keys extends string>(prefix: string, keys: Partial<Record<Keys, unknown>>): Record<Keys, unknown[]> =>
     Object.fromEntries(Object.keys(keys).map((key) => [key, rows.get(`${prefix}${key}`) ?? []])) as Record<Keys, unknown[]>;
   const clusterRows = take('', cluster);

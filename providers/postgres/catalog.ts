@@ -5,6 +5,11 @@
  * ACLs are expanded with aclexplode over `coalesce(acl, acldefault(…))`: a NULL ACL means the
  * built-in defaults (the owner holds everything, PUBLIC holds CONNECT and TEMPORARY on databases
  * and EXECUTE on functions), which must be visible for manage_public to work.
+ *
+ * Each object's ACL comes back as one JSON array in an `acl` column (see aclOf), rather than as
+ * one row per privilege. The queries then return one row per object or column, and the client
+ * parses each array with JSON.parse. A row per privilege carried eight text fields and repeated
+ * the object's schema, name and owner each time.
  */
 
 import { quoteLiteral } from './quote.js';
@@ -21,6 +26,13 @@ const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_t
 const SETTING_NAMES = `ARRAY[${SERVER_SETTING_NAMES.map(quoteLiteral).join(', ')}]::text[]`;
 
 const GRANTEE_NAME = `CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END`;
+
+/**
+ * The `acl` column: the entries of `acl` as a JSON array of [grantor, grantee, privilege,
+ * grantable] items, in aclexplode's order. It is NULL when the ACL is NULL or empty.
+ */
+const aclOf = (acl: string) => `(SELECT json_agg(json_build_array(pg_get_userbyid(a.grantor), ${GRANTEE_NAME}, a.privilege_type, a.is_grantable))
+        FROM aclexplode(${acl}) a) AS acl`;
 
 export const SERVER_QUERY = `
 SELECT current_setting('server_version_num')::int AS version,
@@ -68,40 +80,31 @@ JOIN pg_roles m ON m.oid = am.member`;
 
 export const DATABASE_QUERY = `
 SELECT d.datname AS name, pg_get_userbyid(d.datdba) AS owner,
-       pg_get_userbyid(a.grantor) AS grantor, ${GRANTEE_NAME} AS grantee,
-       a.privilege_type, a.is_grantable
+       ${aclOf(`coalesce(d.datacl, acldefault('d', d.datdba))`)}
 FROM pg_database d
-LEFT JOIN LATERAL aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a ON true
 WHERE d.datname = current_database()`;
 
 export const SCHEMAS_QUERY = `
 SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner,
-       pg_get_userbyid(a.grantor) AS grantor, ${GRANTEE_NAME} AS grantee,
-       a.privilege_type, a.is_grantable
+       ${aclOf(`coalesce(n.nspacl, acldefault('n', n.nspowner))`)}
 FROM pg_namespace n
-LEFT JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a ON true
 WHERE ${USER_SCHEMA}`;
 
 /** Tables, views, materialized views, foreign and partitioned tables, and sequences. */
 export const RELATIONS_QUERY = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind, pg_get_userbyid(c.relowner) AS owner,
-       pg_get_userbyid(a.grantor) AS grantor, ${GRANTEE_NAME} AS grantee,
-       a.privilege_type, a.is_grantable
+       ${aclOf(`coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))`)}
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN LATERAL aclexplode(coalesce(c.relacl,
-  acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) a ON true
 WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S') AND ${USER_SCHEMA}`;
 
 /** Every column of user relations, with its column-level grants where it has any. */
 export const COLUMNS_QUERY = `
 SELECT n.nspname AS schema, c.relname AS table, at.attname AS column,
-       pg_get_userbyid(a.grantor) AS grantor, ${GRANTEE_NAME} AS grantee,
-       a.privilege_type, a.is_grantable
+       ${aclOf('at.attacl')}
 FROM pg_attribute at
 JOIN pg_class c ON c.oid = at.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN LATERAL aclexplode(at.attacl) a ON true
 WHERE at.attnum > 0 AND NOT at.attisdropped AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
   AND ${USER_SCHEMA}
 ORDER BY n.nspname, c.relname, at.attnum`;
@@ -110,22 +113,18 @@ ORDER BY n.nspname, c.relname, at.attnum`;
 export const ROUTINES_QUERY = `
 SELECT n.nspname AS schema, p.proname || '(' || oidvectortypes(p.proargtypes) || ')' AS name,
        p.proname AS routine, p.prokind, pg_get_userbyid(p.proowner) AS owner,
-       pg_get_userbyid(a.grantor) AS grantor, ${GRANTEE_NAME} AS grantee,
-       a.privilege_type, a.is_grantable
+       ${aclOf(`coalesce(p.proacl, acldefault('f', p.proowner))`)}
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
-LEFT JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a ON true
 WHERE ${USER_SCHEMA}`;
 
 export const DEFAULT_PRIVILEGES_QUERY = `
 SELECT pg_get_userbyid(d.defaclrole) AS for_role,
        CASE WHEN d.defaclnamespace = 0 THEN NULL ELSE n.nspname END AS schema,
        d.defaclobjtype AS object_type,
-       pg_get_userbyid(a.grantor) AS grantor, ${GRANTEE_NAME} AS grantee,
-       a.privilege_type, a.is_grantable
+       ${aclOf('d.defaclacl')}
 FROM pg_default_acl d
-LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
-CROSS JOIN LATERAL aclexplode(d.defaclacl) a`;
+LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace`;
 
 /** Row-level security switches of every user table, partitioned tables included. */
 export const RLS_TABLES_QUERY = `

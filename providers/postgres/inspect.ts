@@ -52,12 +52,12 @@ interface MembershipRow {
   grantor?: string;
 }
 
-/** The ACL columns that every object query returns; NULL where the object has no ACL entry. */
+/** One entry of an object's ACL, as catalog.ts's `acl` column lists it. */
+type AclEntry = [grantor: string, grantee: string, privilege: string, grantable: boolean];
+
+/** The ACL column that every object query returns, NULL where the object has no ACL entry. */
 interface AclColumns {
-  grantor: string | null;
-  grantee: string | null;
-  privilege_type: string | null;
-  is_grantable: boolean | null;
+  acl: AclEntry[] | null;
 }
 
 interface NamedObjectRow extends AclColumns {
@@ -221,37 +221,33 @@ function toDatabaseState(
 
   const grants: Grant[] = [];
   const objects = new Map<string, CatalogObject>();
-  const addGrant = (object: ObjectRef, row: AclColumns) => {
-    if (row.grantee === null || row.privilege_type === null) return;
-    grants.push({
-      database: name,
-      grantee: row.grantee,
-      privilege: row.privilege_type,
-      object,
-      grantOption: row.is_grantable === true,
-      grantor: row.grantor ?? undefined,
-    });
+  // The grants of one object share its ObjectRef, which nothing changes after inspection.
+  const addGrants = (object: ObjectRef, row: AclColumns) => {
+    if (row.acl === null) return;
+    for (const [grantor, grantee, privilege, grantable] of row.acl) {
+      grants.push({ database: name, grantee, privilege, object, grantOption: grantable, grantor });
+    }
   };
 
   let owner = '';
   for (const row of databaseRows) {
     owner = row.owner;
-    addGrant({ kind: 'database', schema: null, name: row.name }, row);
+    addGrants({ kind: 'database', schema: null, name: row.name }, row);
   }
 
   for (const row of schemaRows) {
     const key = `schema:${row.name}`;
     if (!objects.has(key)) objects.set(key, { kind: 'schema', schema: null, name: row.name, owner: row.owner });
-    addGrant({ kind: 'schema', schema: null, name: row.name }, row);
+    addGrants({ kind: 'schema', schema: null, name: row.name }, row);
   }
 
   const columnsByTable = new Map<string, string[]>();
   for (const row of columnRows) {
     const key = `${row.schema}\0${row.table}`;
     const columns = columnsByTable.get(key) ?? [];
-    if (!columns.includes(row.column)) columns.push(row.column);
+    columns.push(row.column);
     columnsByTable.set(key, columns);
-    addGrant({ kind: 'column', schema: row.schema, name: row.table, column: row.column }, row);
+    addGrants({ kind: 'column', schema: row.schema, name: row.table, column: row.column }, row);
   }
 
   for (const row of relationRows) {
@@ -268,7 +264,7 @@ function toDatabaseState(
         columns: isSequence ? undefined : (columnsByTable.get(`${row.schema}\0${row.name}`) ?? []),
       });
     }
-    addGrant({ kind, schema: row.schema, name: row.name }, row);
+    addGrants({ kind, schema: row.schema, name: row.name }, row);
   }
 
   for (const row of routineRows) {
@@ -283,22 +279,16 @@ function toDatabaseState(
         routineKind: ROUTINE_KINDS[row.prokind] ?? 'function',
       });
     }
-    addGrant({ kind: 'function', schema: row.schema, name: row.name, routine: row.routine }, row);
+    addGrants({ kind: 'function', schema: row.schema, name: row.name, routine: row.routine }, row);
   }
 
   const defaultPrivileges: DefaultPrivilege[] = [];
   for (const row of defaultAclRows) {
     const objectType = DEFAULT_ACL_TYPES[row.object_type];
-    if (!objectType || row.grantee === null || row.privilege_type === null) continue;
-    defaultPrivileges.push({
-      database: name,
-      forRole: row.for_role,
-      schema: row.schema,
-      objectType,
-      grantee: row.grantee,
-      privilege: row.privilege_type,
-      grantOption: row.is_grantable === true,
-    });
+    if (!objectType || row.acl === null) continue;
+    for (const [, grantee, privilege, grantable] of row.acl) {
+      defaultPrivileges.push({ database: name, forRole: row.for_role, schema: row.schema, objectType, grantee, privilege, grantOption: grantable });
+    }
   }
 
   return { name, owner, grants, defaultPrivileges, objects: [...objects.values()] };

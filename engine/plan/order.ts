@@ -1,4 +1,4 @@
-import type { Change, ChangeKind } from '../diff/changes.js';
+import type { Change, ChangeKind, RevokePrivilege } from '../diff/changes.js';
 
 /**
  * The phase of each change kind. Roles exist before anything is granted to them; privileges are
@@ -27,12 +27,64 @@ const PHASE: Record<ChangeKind, number> = {
   set_server_setting: 12,
 };
 
-/** Orders changes by dependency, then by database and address, so equal inputs give equal plans. */
+/**
+ * Orders changes by dependency, then by database and address, so equal inputs give equal plans.
+ * Within the revokes, those further down a grant chain come first (see grantChainDepths).
+ */
 export function orderChanges(changes: Change[]): Change[] {
+  const depths = grantChainDepths(changes);
+  const depth = (change: Change) => depths.get(change) ?? 0;
   return [...changes].sort(
     (a, b) =>
       PHASE[a.kind] - PHASE[b.kind] ||
       (a.database ?? '').localeCompare(b.database ?? '') ||
+      depth(b) - depth(a) ||
       a.address.localeCompare(b.address),
   );
+}
+
+/**
+ * Returns, for each revoke that a grantor other than the owner makes, how many revokes follow it
+ * up the grant chain. Such a revoke runs as its grantor, and a grantor that has already lost the
+ * privilege, its grant option or the USAGE on the object's schema can no longer revoke what it
+ * granted: PostgreSQL rejects the statement with "permission denied". So every revoke made by a
+ * role comes before every revoke from that role in the same database. With owner → a → b, the
+ * revoke from b (made by a) gets 1 and the revokes from a get 0, so b's run first.
+ */
+function grantChainDepths(changes: Change[]): Map<Change, number> {
+  // The revokes of each database, by the grantee that loses a privilege.
+  const revokesFrom = new Map<string, RevokePrivilege[]>();
+  for (const change of changes) {
+    if (change.kind !== 'revoke') continue;
+    const key = roleKey(change.database, change.grant.grantee);
+    revokesFrom.set(key, [...(revokesFrom.get(key) ?? []), change]);
+  }
+
+  const depths = new Map<Change, number>();
+  const depthOf = (change: RevokePrivilege, visiting: Set<Change>): number => {
+    const known = depths.get(change);
+    if (known !== undefined) return known;
+
+    let depth = 0;
+    const grantor = change.grant.grantor;
+    // A chain that returns to a revoke already on the path ends there.
+    if (grantor !== undefined && !visiting.has(change)) {
+      visiting.add(change);
+      for (const upstream of revokesFrom.get(roleKey(change.database, grantor)) ?? []) {
+        depth = Math.max(depth, 1 + depthOf(upstream, visiting));
+      }
+      visiting.delete(change);
+    }
+    depths.set(change, depth);
+    return depth;
+  };
+
+  for (const change of changes) {
+    if (change.kind === 'revoke' && change.grant.grantor !== undefined) depthOf(change, new Set());
+  }
+  return depths;
+}
+
+function roleKey(database: string | null | undefined, role: string): string {
+  return `${database ?? ''}\0${role}`;
 }

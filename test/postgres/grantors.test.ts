@@ -42,6 +42,30 @@ describe.each(BACKENDS)('grants made by other roles on %s', (backend) => {
     expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
   });
 
+  it('revokes a grant chain from its end', async () => {
+    const first = scratch.role('first');
+    const second = scratch.role('second');
+    const third = scratch.role('third');
+    const [a, b, c] = [first, second, third].map(quoteIdent);
+    // owner → first → second → third, each passing SELECT and the schema's USAGE on.
+    await scratch.sql(`CREATE ROLE ${a}; CREATE ROLE ${b}; CREATE ROLE ${c};
+      CREATE SCHEMA chain; CREATE TABLE chain.t (id int);
+      GRANT USAGE ON SCHEMA chain TO ${a} WITH GRANT OPTION; GRANT SELECT ON chain.t TO ${a} WITH GRANT OPTION;
+      SET ROLE ${a}; GRANT USAGE ON SCHEMA chain TO ${b} WITH GRANT OPTION; GRANT SELECT ON chain.t TO ${b} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${b}; GRANT USAGE ON SCHEMA chain TO ${c}; GRANT SELECT ON chain.t TO ${c}; RESET ROLE`);
+    await writeFile(file, `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(first)}: {}\n  ${q(second)}: {}\n  ${q(third)}: {}\n`);
+
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+
+    for (const role of [first, second, third]) {
+      const [row] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [role, 'chain.t', 'SELECT']);
+      expect(row.allowed).toBe(false);
+    }
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+
   it('removes a membership another role granted', async () => {
     const group = scratch.role('group');
     const member = scratch.role('member');

@@ -45,11 +45,11 @@ export function orderChanges(changes: Change[]): Change[] {
 
 /**
  * Returns, for each revoke that a grantor other than the owner makes, how many revokes follow it
- * up the grant chain. Such a revoke runs as its grantor, and a grantor that has already lost the
- * privilege, its grant option or the USAGE on the object's schema can no longer revoke what it
- * granted: PostgreSQL rejects the statement with "permission denied". So every revoke made by a
- * role comes before every revoke from that role in the same database. With owner → a → b, the
- * revoke from b (made by a) gets 1 and the revokes from a get 0, so b's run first.
+ * up the grant chain. Such a revoke runs as its grantor. A grantor that has already lost the
+ * privilege or the USAGE on the object's schema can no longer revoke what it granted, and
+ * PostgreSQL rejects the statement with "permission denied". So every revoke made by a role
+ * comes before every revoke from that role in the same database. With owner → a → b, the revoke
+ * from b (made by a) gets 1 and the revokes from a get 0, so b's run first.
  */
 function grantChainDepths(changes: Change[]): Map<Change, number> {
   // The revokes of each database, by the grantee that loses a privilege.

@@ -53,7 +53,7 @@ interface MembershipRow {
 }
 
 /** One entry of an object's ACL, as catalog.ts's `acl` column lists it. */
-type AclEntry = [grantor: string, grantee: string, privilege: string, grantable: boolean];
+type AclEntry = [grantor: string, grantee: string, privilege: string, grantable: 'true' | 'false'];
 
 /** The ACL column that every object query returns, NULL where the object has no ACL entry. */
 interface AclColumns {
@@ -225,7 +225,7 @@ function toDatabaseState(
   const addGrants = (object: ObjectRef, row: AclColumns) => {
     if (row.acl === null) return;
     for (const [grantor, grantee, privilege, grantable] of row.acl) {
-      grants.push({ database: name, grantee, privilege, object, grantOption: grantable, grantor });
+      grants.push({ database: name, grantee, privilege, object, grantOption: grantable === 'true', grantor });
     }
   };
 
@@ -287,7 +287,7 @@ function toDatabaseState(
     const objectType = DEFAULT_ACL_TYPES[row.object_type];
     if (!objectType || row.acl === null) continue;
     for (const [, grantee, privilege, grantable] of row.acl) {
-      defaultPrivileges.push({ database: name, forRole: row.for_role, schema: row.schema, objectType, grantee, privilege, grantOption: grantable });
+      defaultPrivileges.push({ database: name, forRole: row.for_role, schema: row.schema, objectType, grantee, privilege, grantOption: grantable === 'true' });
     }
   }
 

@@ -1,5 +1,6 @@
 import { defaultPrivilegeAddress, grantAddress } from './addresses.js';
 import type { Change } from './changes.js';
+import { cascadeLosses, type Revoked } from './cascade.js';
 import { PrivilegeIds } from './privilege-ids.js';
 import type { RoleScope } from './scope.js';
 import type { DatabaseState, DefaultPrivilege, Grant } from '../model/types.js';
@@ -24,6 +25,8 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
   const manages = granteeScope(scope, ids);
 
   const slots = new Map<number | string, number>();
+  // The object, grantee and privilege ids of each slot, three numbers per slot.
+  const slotIds: number[] = [];
   const desiredBySlot: Grant[] = [];
   for (let index = 0; index < desired.length; index++) {
     const object = desiredIds[index * 3];
@@ -34,6 +37,7 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     const slot = slots.get(key);
     if (slot === undefined) {
       slots.set(key, desiredBySlot.length);
+      slotIds.push(object, grantee, desiredIds[index * 3 + 2]);
       desiredBySlot.push(grant);
     } else {
       const previous = desiredBySlot[slot];
@@ -56,6 +60,7 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
     const entry = actual.grants[index];
     if (slot === undefined) {
       slots.set(key, existingBySlot.length);
+      slotIds.push(object, grantee, heldIds[index * 3 + 2]);
       existingBySlot.push(entry);
       continue;
     }
@@ -66,22 +71,27 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
   }
 
   const changes: Change[] = [];
+  const granted = new Set<number>();
+  const revoked: Revoked = { privileges: new Set(), grantOptions: new Set() };
+  const grantChange = (grant: Grant): Change => ({
+    kind: 'grant',
+    address: grantAddress(target, grant, 'grant'),
+    database: grant.database,
+    destructive: false,
+    grant,
+    source: grant.source,
+  });
   for (let slot = 0; slot < desiredBySlot.length; slot++) {
     const grant = desiredBySlot[slot];
     const current = existingBySlot[slot];
     const hasGrantOption = current === undefined ? false : Array.isArray(current) ? current.some((each) => each.grantOption) : current.grantOption;
     if (current === undefined || (grant.grantOption && !hasGrantOption)) {
-      changes.push({
-        kind: 'grant',
-        address: grantAddress(target, grant, 'grant'),
-        database: grant.database,
-        destructive: false,
-        grant,
-        source: grant.source,
-      });
+      granted.add(slot);
+      changes.push(grantChange(grant));
     } else if (!grant.grantOption && hasGrantOption && scope.managesGrantee(grant.grantee)) {
       for (const entry of Array.isArray(current) ? current : [current]) {
         if (!entry.grantOption) continue;
+        revoked.grantOptions.add(entry);
         const each = revocable(entry, ids);
         changes.push({
           kind: 'revoke',
@@ -99,6 +109,7 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
   for (let slot = desiredBySlot.length; slot < existingBySlot.length; slot++) {
     const current = existingBySlot[slot]!;
     for (const each of Array.isArray(current) ? current : [current]) {
+      revoked.privileges.add(each);
       const grant = revocable(each, ids);
       changes.push({
         kind: 'revoke',
@@ -109,6 +120,13 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
         grantOptionOnly: false,
       });
     }
+  }
+
+  // A declared privilege that a revoke's CASCADE takes away is granted again, after the revokes.
+  for (const [slot, after] of cascadeLosses(ids, slotIds, existingBySlot, revoked)) {
+    if (slot >= desiredBySlot.length || granted.has(slot)) continue;
+    const grant = desiredBySlot[slot];
+    if (!after.hasPrivilege || (grant.grantOption && !after.hasGrantOption)) changes.push(grantChange(grant));
   }
   return dedupeAddresses(changes);
 }

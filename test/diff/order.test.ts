@@ -209,3 +209,62 @@ describe('diff order', () => {
     ]);
   });
 });
+
+describe('diff through revoke cascades', () => {
+  const grants = (result: ReturnType<typeof run>) =>
+    result.changes.map((change) => (change.kind === 'grant' ? `${change.address}${change.grant.grantOption ? ' with grant option' : ''}` : change.address));
+
+  it('grants again what a grant option revoke cascades to', () => {
+    // The writer keeps SELECT but loses its grant option, which takes the reader's SELECT too.
+    const result = run(
+      desired([declared(['writer', 'reader'], ['SELECT'])]),
+      actual([held('writer', 'SELECT', 'admin', true), held('reader', 'SELECT', 'writer')]),
+    );
+
+    expect(grants(result)).toEqual([
+      'prod/app: revoke grant option for SELECT on table public.orders from writer',
+      'prod/app: grant SELECT on table public.orders to reader',
+    ]);
+  });
+
+  it('follows a cascade down a chain', () => {
+    // admin → writer → other → reader. The writer is not declared, so its SELECT goes, and
+    // with it the other's and then the reader's.
+    const result = run(
+      desired([declared(['other'], ['SELECT'], true), declared(['reader'], ['SELECT'])]),
+      actual([held('writer', 'SELECT', 'admin', true), held('other', 'SELECT', 'writer', true), held('reader', 'SELECT', 'other')]),
+    );
+
+    expect(grants(result)).toEqual([
+      'prod/app: revoke SELECT on table public.orders from writer',
+      'prod/app: grant SELECT on table public.orders to other with grant option',
+      'prod/app: grant SELECT on table public.orders to reader',
+    ]);
+  });
+
+  it('keeps a privilege that another grantor also gave', () => {
+    const result = run(
+      desired([declared(['writer', 'reader'], ['SELECT'])]),
+      actual([held('writer', 'SELECT', 'admin', true), held('reader', 'SELECT', 'writer'), held('reader', 'SELECT', 'admin')]),
+    );
+
+    expect(grants(result)).toEqual(['prod/app: revoke grant option for SELECT on table public.orders from writer']);
+  });
+
+  it('cascades within one privilege only', () => {
+    // The writer loses the grant option of SELECT, not of INSERT, which it passed on.
+    const result = run(
+      desired([declared(['writer'], ['SELECT']), declared(['writer'], ['INSERT'], true), declared(['reader'], ['INSERT'])]),
+      actual([held('writer', 'SELECT', 'admin', true), held('writer', 'INSERT', 'admin', true), held('reader', 'INSERT', 'writer')]),
+    );
+
+    expect(grants(result)).toEqual(['prod/app: revoke grant option for SELECT on table public.orders from writer']);
+  });
+
+  it('leaves grants whose grantor had no grant option', () => {
+    // A grantor without the grant option, as after a change of owner, loses nothing now.
+    const result = run(desired([declared(['writer', 'reader'], ['SELECT'])]), actual([held('writer', 'SELECT', 'admin'), held('reader', 'SELECT', 'writer')]));
+
+    expect(grants(result)).toEqual([]);
+  });
+});

@@ -66,6 +66,33 @@ describe.each(BACKENDS)('grants made by other roles on %s', (backend) => {
     expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
   });
 
+  it('grants again what a cascade takes', async () => {
+    const app = scratch.role('app');
+    const reader = scratch.role('reader');
+    // The file keeps the app's SELECT without its grant option, and the reader's SELECT, which
+    // the app granted. Revoking the grant option with CASCADE also takes the reader's.
+    await scratch.sql(`CREATE ROLE ${quoteIdent(app)}; CREATE ROLE ${quoteIdent(reader)}; CREATE TABLE public.t (id int);
+      GRANT SELECT ON public.t TO ${quoteIdent(app)} WITH GRANT OPTION;
+      SET ROLE ${quoteIdent(app)}; GRANT SELECT ON public.t TO ${quoteIdent(reader)}; RESET ROLE`);
+    await writeFile(
+      file,
+      `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\nroles:\n  ${q(app)}: {}\n  ${q(reader)}: {}\n` +
+        `grants:\n  - { to: [${q(app)}, ${q(reader)}], privileges: [SELECT], on: { table: public.t } }\n`,
+    );
+
+    const planned = await cli('plan', '-f', file, '--no-color');
+    expect(planned.stdout).toContain(`grant SELECT on table public.t to ${reader}`);
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+
+    const [row] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [reader, 'public.t', 'SELECT']);
+    expect(row.allowed).toBe(true);
+    const [option] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [app, 'public.t', 'SELECT WITH GRANT OPTION']);
+    expect(option.allowed).toBe(false);
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+
   it('removes a membership another role granted', async () => {
     const group = scratch.role('group');
     const member = scratch.role('member');

@@ -15,7 +15,7 @@ export interface Revoked {
   grantOptions: Set<Grant>;
 }
 
-/** What a grantee still has of one privilege once the plan's revokes and their cascades ran. */
+/** The part of one privilege that a grantee keeps once the plan's revokes and their cascades ran. */
 export interface AfterCascade {
   hasPrivilege: boolean;
   hasGrantOption: boolean;
@@ -32,62 +32,70 @@ interface Entry {
   removed: boolean;
 }
 
-/**
- * Returns, for each slot that loses an entry to a cascade, what its grantee still has.
- * `slotIds` has three numbers per slot (object, grantee and privilege id), and `existingBySlot`
- * the catalog's entries of each slot.
- */
-export function cascadeLosses(
-  ids: PrivilegeIds,
-  slotIds: readonly number[],
-  existingBySlot: readonly (Grant | Grant[] | undefined)[],
-  revoked: Revoked,
-): Map<number, AfterCascade> {
+/** The inspected grants of one database, as diffGrants arranged them. */
+export interface CascadeInput {
+  ids: PrivilegeIds;
+  /** Three numbers per slot: object, grantee and privilege id. */
+  slotIds: readonly number[];
+  /** The catalog's entries of each slot. */
+  existingBySlot: readonly (Grant | Grant[] | undefined)[];
+  /** Inspected grants that have no slot (unmanaged grantees): `ids` has three numbers per grant. */
+  others: { grants: readonly Grant[]; ids: Int32Array; indexes: readonly number[] };
+  /** Roles that are members of another role. */
+  members: ReadonlySet<string>;
+}
+
+/** Returns, for each slot that loses an entry to a cascade, what its grantee still has. */
+export function cascadeLosses(input: CascadeInput, revoked: Revoked): Map<number, AfterCascade> {
+  const { ids, slotIds, existingBySlot, others } = input;
   const losses = new Map<number, AfterCascade>();
   if (revoked.privileges.size === 0 && revoked.grantOptions.size === 0) return losses;
 
+  // Every entry as (slot or -1, object, grantee, privilege, grant), slots first.
+  const visit = (onEntry: (slot: number, object: number, grantee: number, privilege: number, entry: Grant) => void) => {
+    for (let slot = 0; slot < existingBySlot.length; slot++) {
+      const current = existingBySlot[slot];
+      if (current === undefined) continue;
+      const [object, grantee, privilege] = [slotIds[slot * 3]!, slotIds[slot * 3 + 1]!, slotIds[slot * 3 + 2]!];
+      if (Array.isArray(current)) for (const entry of current) onEntry(slot, object, grantee, privilege, entry);
+      else onEntry(slot, object, grantee, privilege, current);
+    }
+    for (const index of others.indexes) {
+      onEntry(-1, others.ids[index * 3]!, others.ids[index * 3 + 1]!, others.ids[index * 3 + 2]!, others.grants[index]!);
+    }
+  };
+
   // Only privileges with an entry granted by a role other than the owner can cascade. They are
   // found first, so that an estate where the owner granted everything builds no look-ups.
-  const entriesOf = (slot: number): readonly Grant[] => {
-    const current = existingBySlot[slot];
-    if (current === undefined) return [];
-    return Array.isArray(current) ? current : [current];
-  };
-  const groupKey = (slot: number) => `${slotIds[slot * 3]}:${slotIds[slot * 3 + 2]}`;
   const delegated = new Set<string>();
-  const isDelegated = (entry: Grant, owner: string | undefined) => entry.grantor !== undefined && entry.grantor !== owner;
-  for (let slot = 0; slot < existingBySlot.length; slot++) {
-    const current = existingBySlot[slot];
-    if (current === undefined) continue;
-    const owner = ids.owners[slotIds[slot * 3]!];
-    if (Array.isArray(current) ? current.some((entry) => isDelegated(entry, owner)) : isDelegated(current, owner)) delegated.add(groupKey(slot));
-  }
+  visit((_slot, object, _grantee, privilege, entry) => {
+    if (entry.grantor !== undefined && entry.grantor !== ids.owners[object]) delegated.add(`${object}:${privilege}`);
+  });
   if (delegated.size === 0) return losses;
 
   const groups = new Map<string, { owner: string; entries: Entry[] }>();
-  for (let slot = 0; slot < existingBySlot.length; slot++) {
-    const key = groupKey(slot);
-    if (!delegated.has(key)) continue;
-    const owner = ids.owners[slotIds[slot * 3]!] ?? '';
+  visit((slot, object, grantee, privilege, entry) => {
+    const key = `${object}:${privilege}`;
+    if (!delegated.has(key)) return;
+    const owner = ids.owners[object] ?? '';
     const group = groups.get(key) ?? { owner, entries: [] };
     groups.set(key, group);
-    const grantee = ids.roleName(slotIds[slot * 3 + 1]!);
-    for (const entry of entriesOf(slot)) {
-      const removed = revoked.privileges.has(entry);
-      const grantOption = entry.grantOption && !removed && !revoked.grantOptions.has(entry);
-      group.entries.push({ slot, grantee, grantor: entry.grantor ?? owner, grantable: entry.grantOption, grantOption, removed });
-    }
-  }
+    const removed = revoked.privileges.has(entry);
+    const grantOption = entry.grantOption && !removed && !revoked.grantOptions.has(entry);
+    group.entries.push({ slot, grantee: ids.roleName(grantee), grantor: entry.grantor ?? owner, grantable: entry.grantOption, grantOption, removed });
+  });
 
-  for (const group of groups.values()) followCascade(group.owner, group.entries, losses);
+  for (const group of groups.values()) followCascade(group.owner, group.entries, input.members, losses);
   return losses;
 }
 
 /** Removes the entries that cascades take away, and records what their slots still have. */
-function followCascade(owner: string, entries: Entry[], losses: Map<number, AfterCascade>): void {
+function followCascade(owner: string, entries: Entry[], members: ReadonlySet<string>, losses: Map<number, AfterCascade>): void {
   // Only a role that loses the grant option now takes its grants with it. A grantor without the
   // grant option before the plan has nothing to lose, so its grants stay.
-  const hadGrantOption = new Set(entries.filter((entry) => entry.grantable).map((entry) => entry.grantee));
+  // NOTE: PostgreSQL also counts a grant option that a role has through membership, which
+  // this does not follow, so a grantor that is a member of any role is taken to keep it.
+  const hadGrantOption = new Set(entries.filter((entry) => entry.grantable && !members.has(entry.grantee)).map((entry) => entry.grantee));
   const holdsGrantOption = (role: string) => role === owner || entries.some((entry) => entry.grantee === role && !entry.removed && entry.grantOption);
 
   const cascaded = new Set<number>();
@@ -103,6 +111,7 @@ function followCascade(owner: string, entries: Entry[], losses: Map<number, Afte
     }
   }
 
+  cascaded.delete(-1);
   for (const slot of cascaded) {
     const remaining = entries.filter((entry) => entry.slot === slot && !entry.removed);
     losses.set(slot, { hasPrivilege: remaining.length > 0, hasGrantOption: remaining.some((entry) => entry.grantOption) });

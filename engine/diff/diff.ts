@@ -62,6 +62,7 @@ export function diff(input: DiffInput): DiffResult {
   const memberships = diffMemberships(target, scope, desired.memberships, actual.memberships, input.membershipOptions);
 
   const privilegeChanges: Change[] = [];
+  const members = new Set(actual.memberships.map((membership) => membership.member));
   for (const database of actual.databases) {
     const grants: Grant[] = [];
     const expander = new GrantExpander(database, input.privileges);
@@ -69,7 +70,7 @@ export function diff(input: DiffInput): DiffResult {
       const grant = desired.grants[index];
       if (grant.database === database.name) expander.expand(grant, grants, diagnostics);
     }
-    append(privilegeChanges, diffGrants(target, scope, grants, database));
+    append(privilegeChanges, diffGrants(target, scope, grants, database, members));
 
     const schemas = new Set(database.objects.filter((object) => object.kind === 'schema').map((object) => object.name));
     for (const entry of desired.defaultPrivileges) {

@@ -17,7 +17,7 @@ export function defaultPrivilegeKey(entry: DefaultPrivilege): string {
  * the order of `desired`, then those that only exist, in the order of `actual.grants`. Changes
  * follow the slots, so the plan's order depends only on the order of the two lists.
  */
-export function diffGrants(target: string, scope: RoleScope, desired: Grant[], actual: DatabaseState): Change[] {
+export function diffGrants(target: string, scope: RoleScope, desired: Grant[], actual: DatabaseState, members: ReadonlySet<string> = new Set()): Change[] {
   const ids = new PrivilegeIds(actual);
   const desiredIds = ids.identify(desired);
   const heldIds = ids.identify(actual.grants);
@@ -49,12 +49,17 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
   // ignored roles) are read only where the file grants them, so they converge but are never revoked.
   // A slot contains one grant, or a list once a second grantor of the same privilege turns up.
   const existingBySlot: (Grant | Grant[] | undefined)[] = new Array(desiredBySlot.length);
+  // The inspected grants left out that way, which a revoke's cascade still passes through.
+  const unmanaged: number[] = [];
   for (let index = 0; index < actual.grants.length; index++) {
     const object = heldIds[index * 3];
     const grantee = heldIds[index * 3 + 1];
     const key = keyOf(object, grantee, heldIds[index * 3 + 2]);
     const slot = slots.get(key);
-    if (!manages(grantee) && (slot === undefined || slot >= desiredBySlot.length)) continue;
+    if (!manages(grantee) && (slot === undefined || slot >= desiredBySlot.length)) {
+      if (!ids.isOwner(object, grantee)) unmanaged.push(index);
+      continue;
+    }
     if (ids.isOwner(object, grantee)) continue;
 
     const entry = actual.grants[index];
@@ -123,7 +128,8 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
   }
 
   // A declared privilege that a revoke's CASCADE takes away is granted again, after the revokes.
-  for (const [slot, after] of cascadeLosses(ids, slotIds, existingBySlot, revoked)) {
+  const others = { grants: actual.grants, ids: heldIds, indexes: unmanaged };
+  for (const [slot, after] of cascadeLosses({ ids, slotIds, existingBySlot, others, members }, revoked)) {
     if (slot >= desiredBySlot.length || granted.has(slot)) continue;
     const grant = desiredBySlot[slot];
     if (!after.hasPrivilege || (grant.grantOption && !after.hasGrantOption)) changes.push(grantChange(grant));

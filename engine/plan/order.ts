@@ -29,11 +29,13 @@ const PHASE: Record<ChangeKind, number> = {
 
 /**
  * Orders changes by dependency, then by database and address, so equal inputs give equal plans.
- * Within the revokes, those further down a grant chain come first (see grantChainDepths).
+ * Among the revokes of a database, those that a role other than the owner makes come first, the
+ * deepest in a grant chain first (see grantChainDepths). Such a revoke runs as that role and
+ * needs the role's own privileges, which the other revokes may take away.
  */
 export function orderChanges(changes: Change[]): Change[] {
   const depths = grantChainDepths(changes);
-  const depth = (change: Change) => depths.get(change) ?? 0;
+  const depth = (change: Change) => depths.get(change) ?? -1;
   return [...changes].sort(
     (a, b) =>
       PHASE[a.kind] - PHASE[b.kind] ||
@@ -44,19 +46,20 @@ export function orderChanges(changes: Change[]): Change[] {
 }
 
 /**
- * Returns, for each revoke that a grantor other than the owner makes, how many revokes follow it
- * up the grant chain. Such a revoke runs as its grantor. A grantor that has already lost the
- * privilege or the USAGE on the object's schema can no longer revoke what it granted, and
- * PostgreSQL rejects the statement with "permission denied". So every revoke made by a role
- * comes before every revoke from that role in the same database. With owner → a → b, the revoke
- * from b (made by a) gets 1 and the revokes from a get 0, so b's run first.
+ * Returns, for each revoke that a role other than the owner makes, how many such revokes follow
+ * it up the grant chain. The revoke runs as its grantor, and a grantor that has already lost the
+ * privilege on the object, or the USAGE on the object's schema, can no longer revoke what it
+ * granted: PostgreSQL rejects the statement with "permission denied". So a revoke made by a role
+ * comes before the revokes from that role of the same object or of its schema. With owner → a →
+ * b → c, the revoke from c (made by b) gets 1 and the revoke from b (made by a) gets 0. Revokes
+ * that the owner makes get no depth and come after all of these.
  */
 function grantChainDepths(changes: Change[]): Map<Change, number> {
-  // The revokes of each database, by the grantee that loses a privilege.
+  // The revokes of each database, by the grantee that loses a privilege and the object.
   const revokesFrom = new Map<string, RevokePrivilege[]>();
   for (const change of changes) {
     if (change.kind !== 'revoke') continue;
-    const key = roleKey(change.database, change.grant.grantee);
+    const key = upstreamKey(change.database, change.grant.grantee, change.grant.object);
     revokesFrom.set(key, [...(revokesFrom.get(key) ?? []), change]);
   }
 
@@ -66,12 +69,18 @@ function grantChainDepths(changes: Change[]): Map<Change, number> {
     if (known !== undefined) return known;
 
     let depth = 0;
-    const grantor = change.grant.grantor;
+    const grantor = change.grant.grantor!;
+    const { object } = change.grant;
+    const upstream = [...(revokesFrom.get(upstreamKey(change.database, grantor, object)) ?? [])];
+    if (object.schema !== null) {
+      const usage = revokesFrom.get(upstreamKey(change.database, grantor, { kind: 'schema', schema: null, name: object.schema })) ?? [];
+      upstream.push(...usage.filter((each) => each.grant.privilege === 'USAGE'));
+    }
     // A chain that returns to a revoke already on the path ends there.
-    if (grantor !== undefined && !visiting.has(change)) {
+    if (!visiting.has(change)) {
       visiting.add(change);
-      for (const upstream of revokesFrom.get(roleKey(change.database, grantor)) ?? []) {
-        depth = Math.max(depth, 1 + depthOf(upstream, visiting));
+      for (const revoke of upstream) {
+        if (revoke.grant.grantor !== undefined) depth = Math.max(depth, 1 + depthOf(revoke, visiting));
       }
       visiting.delete(change);
     }
@@ -85,6 +94,7 @@ function grantChainDepths(changes: Change[]): Map<Change, number> {
   return depths;
 }
 
-function roleKey(database: string | null | undefined, role: string): string {
-  return `${database ?? ''}\0${role}`;
+/** Identifies the privileges of one role on one object (a column counts as its own object). */
+function upstreamKey(database: string | null | undefined, role: string, object: RevokePrivilege['grant']['object']): string {
+  return [database ?? '', role, object.kind, object.schema ?? '', object.name, object.column ?? ''].join('\0');
 }

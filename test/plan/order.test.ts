@@ -33,11 +33,32 @@ describe('orderChanges for grant chains', () => {
     expect(summary(orderChanges(changes))).toEqual(['revoke SELECT on table s.t from reader', 'revoke grant option for SELECT on table s.t from app']);
   });
 
-  it('revokes by a role before other revokes from it', () => {
-    // The grantor's DELETE sorts first by address; its revokes as grantor still go before it.
+  it('revokes made by other roles come first', () => {
+    // The owner's revoke of app's DELETE sorts first by address, and needs nothing of app.
     const changes = [revoke('app', 'DELETE', { ...table, name: 'a' }), revoke('reader', 'SELECT', table, 'app')];
 
     expect(summary(orderChanges(changes))).toEqual(['revoke SELECT on table s.t from reader', 'revoke DELETE on table s.a from app']);
+  });
+
+  it('revokes made by a role before its schema usage', () => {
+    const changes = [revoke('app', 'USAGE', schema, 'admin'), revoke('reader', 'SELECT', table, 'app')];
+
+    expect(summary(orderChanges(changes))).toEqual(['revoke SELECT on table s.t from reader', 'revoke USAGE on schema s from app']);
+  });
+
+  it('keeps chains on different objects apart', () => {
+    // Table t: owner → a → b. Sequence q: owner → b → a. Counted by role alone, these would form a cycle.
+    const sequence = { kind: 'sequence' as const, schema: 's', name: 'q' };
+    const changes = [
+      revoke('b', 'SELECT', table, 'a'),
+      revoke('a', 'SELECT', table, 'x'),
+      revoke('a', 'SELECT', sequence, 'b'),
+      revoke('b', 'SELECT', sequence, 'y'),
+    ];
+
+    const order = summary(orderChanges(changes));
+    expect(order.indexOf('revoke SELECT on table s.t from b')).toBeLessThan(order.indexOf('revoke SELECT on table s.t from a'));
+    expect(order.indexOf('revoke SELECT on sequence s.q from a')).toBeLessThan(order.indexOf('revoke SELECT on sequence s.q from b'));
   });
 
   it('keeps address order without chains', () => {
@@ -53,14 +74,14 @@ describe('orderChanges for grant chains', () => {
   it('orders chains only within a database', () => {
     // "first" loses its privilege in database b only, so the revoke it makes in a has no chain.
     const changes = [
-      revoke('second', 'SELECT', { ...table, name: 'u' }, 'first', 'a'),
-      revoke('alpha', 'SELECT', table, undefined, 'a'),
-      revoke('first', 'SELECT', table, undefined, 'b'),
+      revoke('second', 'SELECT', table, 'first', 'a'),
+      revoke('alpha', 'INSERT', table, 'zed', 'a'),
+      revoke('first', 'SELECT', table, 'x', 'b'),
     ];
 
     expect(orderChanges(changes).map((change) => change.address)).toEqual([
-      'main/a: revoke SELECT on table s.t from alpha',
-      'main/a: revoke SELECT on table s.u from second',
+      'main/a: revoke INSERT on table s.t from alpha',
+      'main/a: revoke SELECT on table s.t from second',
       'main/b: revoke SELECT on table s.t from first',
     ]);
   });

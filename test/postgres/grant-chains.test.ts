@@ -1,0 +1,101 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { quoteIdent } from '../../providers/postgres/quote.js';
+import { BACKENDS, createScratch, type Scratch } from '../support/backends.js';
+import { runCli } from '../support/cli.js';
+
+const q = (text: string) => JSON.stringify(text);
+
+// Each revoke made by a grantor must run while the grantor still has the privilege and the
+// schema's USAGE. Here the grantor loses them through a revoke other than one from itself.
+describe.each(BACKENDS)('grant chain revokes on %s', (backend) => {
+  let scratch: Scratch;
+  let file: string;
+  const cli = (...args: string[]) => runCli(args, { cwd: scratch.dir, env: {} });
+  const target = () => `version: 1\ntargets:\n  main:\n    engine: postgres\n    url: ${q(scratch.url)}\n`;
+
+  beforeEach(async () => {
+    scratch = await createScratch(backend);
+    file = path.join(scratch.dir, 'security.yaml');
+  });
+
+  afterEach(async () => {
+    await scratch.cleanup();
+  });
+
+  it('revokes crossed chains on two objects', async () => {
+    const [first, second, third] = ['first', 'second', 'third'].map((name) => scratch.role(name));
+    const [a, b, c] = [first, second, third].map(quoteIdent);
+    // Table t: owner → first → second → third. Sequence q: owner → third → second → first.
+    // Each chain alone is revoked correctly. Together they form a cycle between the roles, though neither object's chain has one.
+    await scratch.sql(`CREATE ROLE ${a}; CREATE ROLE ${b}; CREATE ROLE ${c};
+      CREATE SCHEMA ch; CREATE TABLE ch.t (id int); CREATE SEQUENCE ch.q; GRANT USAGE ON SCHEMA ch TO PUBLIC;
+      GRANT SELECT ON ch.t TO ${a} WITH GRANT OPTION;
+      SET ROLE ${a}; GRANT SELECT ON ch.t TO ${b} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${b}; GRANT SELECT ON ch.t TO ${c} WITH GRANT OPTION; RESET ROLE;
+      GRANT USAGE ON SEQUENCE ch.q TO ${c} WITH GRANT OPTION;
+      SET ROLE ${c}; GRANT USAGE ON SEQUENCE ch.q TO ${b} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${b}; GRANT USAGE ON SEQUENCE ch.q TO ${a} WITH GRANT OPTION; RESET ROLE`);
+    await writeFile(
+      file,
+      `${target()}roles:\n  ${q(first)}: {}\n  ${q(second)}: {}\n  ${q(third)}: {}\ngrants:\n  - { to: PUBLIC, privileges: [USAGE], on: { schema: ch } }\n`,
+    );
+
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    for (const role of [first, second, third]) {
+      const [row] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [role, 'ch.t', 'SELECT']);
+      expect(row.allowed).toBe(false);
+    }
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('revokes past a dropped middle grantor', async () => {
+    const [first, second, third] = ['first', 'second', 'third'].map((name) => scratch.role(name));
+    const [a, b, c] = [first, second, third].map(quoteIdent);
+    // owner → first → second → third, and the file drops second. The plan revokes from first
+    // (CASCADE removes what second holds) before second's revoke from third.
+    await scratch.sql(`CREATE ROLE ${a}; CREATE ROLE ${b}; CREATE ROLE ${c};
+      CREATE SCHEMA ch; CREATE TABLE ch.t (id int); GRANT USAGE ON SCHEMA ch TO PUBLIC;
+      GRANT SELECT ON ch.t TO ${a} WITH GRANT OPTION;
+      SET ROLE ${a}; GRANT SELECT ON ch.t TO ${b} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${b}; GRANT SELECT ON ch.t TO ${c}; RESET ROLE`);
+    await writeFile(file, `${target()}roles:\n  ${q(first)}: {}\n  ${q(second)}: { state: absent }\n  ${q(third)}: {}\n`);
+
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    for (const role of [first, third]) {
+      const [row] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [role, 'ch.t', 'SELECT']);
+      expect(row.allowed).toBe(false);
+    }
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('revokes before PUBLIC loses schema USAGE', async () => {
+    const [holder, reader] = ['holder', 'reader'].map((name) => scratch.role(name));
+    const [h, r] = [holder, reader].map(quoteIdent);
+    // holder keeps its sequence grant and reaches schema ch only through PUBLIC, which the file
+    // revokes. "revoke USAGE on schema ch from PUBLIC" sorts before holder's sequence revoke.
+    await scratch.sql(`CREATE ROLE ${h}; CREATE ROLE ${r};
+      CREATE SCHEMA ch; CREATE SEQUENCE ch.q; GRANT USAGE ON SCHEMA ch TO PUBLIC;
+      GRANT USAGE ON SEQUENCE ch.q TO ${h} WITH GRANT OPTION;
+      SET ROLE ${h}; GRANT USAGE ON SEQUENCE ch.q TO ${r}; RESET ROLE`);
+    await writeFile(
+      file,
+      `${target()}    manage_public: true\nroles:\n  ${q(holder)}: {}\n  ${q(reader)}: {}\ngrants:\n` +
+        `  - { to: ${q(holder)}, privileges: [USAGE], on: { sequence: ch.q }, with_grant_option: true }\n` +
+        `  - { to: PUBLIC, privileges: [CONNECT, TEMPORARY], on: { database: ${q(scratch.database)} } }\n` +
+        `  - { to: PUBLIC, privileges: [EXECUTE], on: { functions: public.* } }\n`,
+    );
+
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const [row] = await scratch.sql('SELECT has_sequence_privilege($1, $2, $3) AS allowed', [reader, 'ch.q', 'USAGE']);
+    expect(row.allowed).toBe(false);
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+});

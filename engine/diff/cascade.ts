@@ -45,7 +45,11 @@ export interface CascadeInput {
   members: ReadonlySet<string>;
 }
 
-/** Returns, for each slot that loses an entry to a cascade, what its grantee still has. */
+/**
+ * Returns, for each slot that loses an entry to a cascade, what its grantee still has.
+ * NOTE: not followed here: a table-level revoke also revokes the privilege on each column, and
+ * DROP OWNED of a dropped role removes what it granted. apply's check after the changes reports both.
+ */
 export function cascadeLosses(input: CascadeInput, revoked: Revoked): Map<number, AfterCascade> {
   const { ids, slotIds, existingBySlot, others } = input;
   const losses = new Map<number, AfterCascade>();

@@ -54,6 +54,8 @@ export function orderChanges(changes: Change[]): Change[] {
  * b → c, the revoke from c (made by b) gets 1 and the revoke from b (made by a) gets 0. Revokes
  * that the owner makes get no depth and come after all of these.
  */
+// NOTE: membership revokes run first, so a grantor that reaches a schema only through a role it
+// leaves in this plan cannot revoke what it granted there.
 function grantChainDepths(changes: Change[]): Map<Change, number> {
   // The revokes of each database, by the grantee that loses a privilege and the object.
   const revokesFrom = new Map<string, RevokePrivilege[]>();

@@ -41,19 +41,34 @@ export interface CascadeInput {
   existingBySlot: readonly (Grant | Grant[] | undefined)[];
   /** Inspected grants that have no slot (unmanaged grantees): `ids` has three numbers per grant. */
   others: { grants: readonly Grant[]; ids: Int32Array; indexes: readonly number[] };
-  /** Roles that are members of another role. */
-  members: ReadonlySet<string>;
+  /** Roles taken to keep every grant option: members of other roles and superusers. */
+  opaqueGrantors: ReadonlySet<string>;
+}
+
+/** The findings of a cascade simulation in one database. */
+export interface CascadeResult {
+  /** For each slot that loses an entry to a cascade, what its grantee still has. */
+  losses: Map<number, AfterCascade>;
+  /**
+   * Returns how many roles other than the owner granted a privilege on its way to `role`, along
+   * the longest chain. A role that the owner granted it to gets 1. The owner gets 0, and so does
+   * every role where only the owner granted the privilege.
+   */
+  chainDepth(object: number, privilege: number, role: string): number;
 }
 
 /**
- * Returns, for each slot that loses an entry to a cascade, what its grantee still has.
+ * Simulates the cascades of a plan's revokes.
+ *
  * NOTE: not followed here: a table-level revoke also revokes the privilege on each column, and
  * DROP OWNED of a dropped role removes what it granted. apply's check after the changes reports both.
  */
-export function cascadeLosses(input: CascadeInput, revoked: Revoked): Map<number, AfterCascade> {
+export function simulateCascades(input: CascadeInput, revoked: Revoked): CascadeResult {
   const { ids, slotIds, existingBySlot, others } = input;
   const losses = new Map<number, AfterCascade>();
-  if (revoked.privileges.size === 0 && revoked.grantOptions.size === 0) return losses;
+  const groups = new Map<string, { owner: string; entries: Entry[] }>();
+  const result: CascadeResult = { losses, chainDepth: (object, privilege, role) => chainDepth(groups.get(`${object}:${privilege}`), role) };
+  if (revoked.privileges.size === 0 && revoked.grantOptions.size === 0) return result;
 
   // Every entry as (slot or -1, object, grantee, privilege, grant), slots first.
   const visit = (onEntry: (slot: number, object: number, grantee: number, privilege: number, entry: Grant) => void) => {
@@ -75,9 +90,8 @@ export function cascadeLosses(input: CascadeInput, revoked: Revoked): Map<number
   visit((_slot, object, _grantee, privilege, entry) => {
     if (entry.grantor !== undefined && entry.grantor !== ids.owners[object]) delegated.add(`${object}:${privilege}`);
   });
-  if (delegated.size === 0) return losses;
+  if (delegated.size === 0) return result;
 
-  const groups = new Map<string, { owner: string; entries: Entry[] }>();
   visit((slot, object, grantee, privilege, entry) => {
     const key = `${object}:${privilege}`;
     if (!delegated.has(key)) return;
@@ -89,17 +103,39 @@ export function cascadeLosses(input: CascadeInput, revoked: Revoked): Map<number
     group.entries.push({ slot, grantee: ids.roleName(grantee), grantor: entry.grantor ?? owner, grantable: entry.grantOption, grantOption, removed });
   });
 
-  for (const group of groups.values()) followCascade(group.owner, group.entries, input.members, losses);
-  return losses;
+  // The cascades change the entries, and chainDepth reads them as the catalog lists them.
+  for (const group of groups.values()) followCascade(group.owner, group.entries.map((entry) => ({ ...entry })), input.opaqueGrantors, losses);
+  return result;
+}
+
+/** Returns the length of the longest chain of grantors from the owner to `role` in one group. */
+function chainDepth(group: { owner: string; entries: Entry[] } | undefined, role: string): number {
+  if (group === undefined) return 0;
+  const depths = new Map<string, number>();
+  const depthOf = (grantee: string): number => {
+    if (grantee === group.owner) return 0;
+    const known = depths.get(grantee);
+    if (known !== undefined) return known;
+
+    // A cycle ends where it returns to a role already on the path.
+    depths.set(grantee, 0);
+    let depth = 1;
+    for (const entry of group.entries) {
+      if (entry.grantee === grantee && entry.grantor !== group.owner) depth = Math.max(depth, 1 + depthOf(entry.grantor));
+    }
+    depths.set(grantee, depth);
+    return depth;
+  };
+  return depthOf(role);
 }
 
 /** Removes the entries that cascades take away, and records what their slots still have. */
-function followCascade(owner: string, entries: Entry[], members: ReadonlySet<string>, losses: Map<number, AfterCascade>): void {
+function followCascade(owner: string, entries: Entry[], opaqueGrantors: ReadonlySet<string>, losses: Map<number, AfterCascade>): void {
   // Only a role that loses the grant option now takes its grants with it. A grantor without the
   // grant option before the plan has nothing to lose, so its grants stay.
   // NOTE: PostgreSQL also counts a grant option that a role has through membership, which
   // this does not follow, so a grantor that is a member of any role is taken to keep it.
-  const hadGrantOption = new Set(entries.filter((entry) => entry.grantable && !members.has(entry.grantee)).map((entry) => entry.grantee));
+  const hadGrantOption = new Set(entries.filter((entry) => entry.grantable && !opaqueGrantors.has(entry.grantee)).map((entry) => entry.grantee));
   const holdsGrantOption = (role: string) => role === owner || entries.some((entry) => entry.grantee === role && !entry.removed && entry.grantOption);
 
   const cascaded = new Set<number>();

@@ -170,6 +170,15 @@ export interface SetServerSetting extends ChangeBase {
 }
 
 /** The plan symbol of each change kind, as users see it: + adds, ~ changes, - removes. */
+/**
+ * For a revoke that a role other than the owner makes: how many roles other than the owner
+ * granted the privilege on its way to that role, as the diff read it from the catalog. Plans run
+ * deeper revokes first, because a revoke further up the chain takes the privilege, with CASCADE,
+ * from every role below. Kept beside the change rather than in it, because changes are written
+ * into plan files.
+ */
+export const REVOKE_CHAIN_DEPTH = new WeakMap<Change, number>();
+
 export const CHANGE_SYMBOL: Record<ChangeKind, '+' | '~' | '-'> = {
   create_role: '+',
   alter_role: '~',

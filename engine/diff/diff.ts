@@ -62,7 +62,12 @@ export function diff(input: DiffInput): DiffResult {
   const memberships = diffMemberships(target, scope, desired.memberships, actual.memberships, input.membershipOptions);
 
   const privilegeChanges: Change[] = [];
-  const members = new Set(actual.memberships.map((membership) => membership.member));
+  // Roles whose grant options a cascade simulation cannot follow: members of other roles, and
+  // superusers, whom PostgreSQL treats as holding the owner's grant options.
+  const opaqueGrantors = new Set([
+    ...actual.memberships.map((membership) => membership.member),
+    ...actual.roles.filter((role) => role.superuser).map((role) => role.name),
+  ]);
   for (const database of actual.databases) {
     const grants: Grant[] = [];
     const expander = new GrantExpander(database, input.privileges);
@@ -70,7 +75,7 @@ export function diff(input: DiffInput): DiffResult {
       const grant = desired.grants[index];
       if (grant.database === database.name) expander.expand(grant, grants, diagnostics);
     }
-    append(privilegeChanges, diffGrants(target, scope, grants, database, members));
+    append(privilegeChanges, diffGrants(target, scope, grants, database, opaqueGrantors));
 
     const schemas = new Set(database.objects.filter((object) => object.kind === 'schema').map((object) => object.name));
     for (const entry of desired.defaultPrivileges) {

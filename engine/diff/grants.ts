@@ -1,6 +1,6 @@
 import { defaultPrivilegeAddress, grantAddress } from './addresses.js';
-import type { Change } from './changes.js';
-import { cascadeLosses, type Revoked } from './cascade.js';
+import { REVOKE_CHAIN_DEPTH, type Change } from './changes.js';
+import { simulateCascades, type Revoked } from './cascade.js';
 import { PrivilegeIds } from './privilege-ids.js';
 import type { RoleScope } from './scope.js';
 import type { DatabaseState, DefaultPrivilege, Grant } from '../model/types.js';
@@ -17,7 +17,7 @@ export function defaultPrivilegeKey(entry: DefaultPrivilege): string {
  * the order of `desired`, then those that only exist, in the order of `actual.grants`. Changes
  * follow the slots, so the plan's order depends only on the order of the two lists.
  */
-export function diffGrants(target: string, scope: RoleScope, desired: Grant[], actual: DatabaseState, members: ReadonlySet<string> = new Set()): Change[] {
+export function diffGrants(target: string, scope: RoleScope, desired: Grant[], actual: DatabaseState, opaqueGrantors: ReadonlySet<string> = new Set()): Change[] {
   const ids = new PrivilegeIds(actual);
   const desiredIds = ids.identify(desired);
   const heldIds = ids.identify(actual.grants);
@@ -129,12 +129,20 @@ export function diffGrants(target: string, scope: RoleScope, desired: Grant[], a
 
   // A declared privilege that a revoke's CASCADE takes away is granted again, after the revokes.
   const others = { grants: actual.grants, ids: heldIds, indexes: unmanaged };
-  for (const [slot, after] of cascadeLosses({ ids, slotIds, existingBySlot, others, members }, revoked)) {
+  const cascades = simulateCascades({ ids, slotIds, existingBySlot, others, opaqueGrantors }, revoked);
+  for (const [slot, after] of cascades.losses) {
     if (slot >= desiredBySlot.length || granted.has(slot)) continue;
     const grant = desiredBySlot[slot];
     if (!after.hasPrivilege || (grant.grantOption && !after.hasGrantOption)) changes.push(grantChange(grant));
   }
-  return dedupeAddresses(changes);
+
+  const result = dedupeAddresses(changes);
+  for (const change of result) {
+    if (change.kind !== 'revoke' || change.grant.grantor === undefined) continue;
+    const depth = cascades.chainDepth(ids.object(change.grant.object), ids.privilege(change.grant.privilege), change.grant.grantor);
+    REVOKE_CHAIN_DEPTH.set(change, depth);
+  }
+  return result;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Change, ChangeKind, RevokePrivilege } from '../diff/changes.js';
+import { REVOKE_CHAIN_DEPTH, type Change, type ChangeKind, type RevokePrivilege } from '../diff/changes.js';
 
 /**
  * The phase of each change kind. Roles exist before anything is granted to them; privileges are
@@ -30,17 +30,20 @@ const PHASE: Record<ChangeKind, number> = {
 /**
  * Orders changes by dependency, then by database and address, so equal inputs give equal plans.
  * Among the revokes of a database, those that a role other than the owner makes come first, the
- * deepest in a grant chain first (see grantChainDepths). Such a revoke runs as that role and
- * needs the role's own privileges, which the other revokes may take away.
+ * deepest in a grant chain first. Depth counts first by the revokes of the plan (see
+ * grantChainDepths), then by the chain the diff read from the catalog (REVOKE_CHAIN_DEPTH). Such
+ * a revoke runs as that role and needs the role's own privileges, which other revokes may take.
  */
 export function orderChanges(changes: Change[]): Change[] {
   const depths = grantChainDepths(changes);
   const depth = (change: Change) => depths.get(change) ?? -1;
+  const chainDepth = (change: Change) => REVOKE_CHAIN_DEPTH.get(change) ?? 0;
   return [...changes].sort(
     (a, b) =>
       PHASE[a.kind] - PHASE[b.kind] ||
       (a.database ?? '').localeCompare(b.database ?? '') ||
       depth(b) - depth(a) ||
+      chainDepth(b) - chainDepth(a) ||
       a.address.localeCompare(b.address),
   );
 }

@@ -52,6 +52,31 @@ describe.each(BACKENDS)('grant chain revokes on %s', (backend) => {
     expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
   });
 
+  it('revokes below a kept middle grantor first', async () => {
+    // By address alone, the revoke from a_middle would run first.
+    const [top, middle, kept, bottom] = ['top', 'a_middle', 'kept', 'z_bottom'].map((name) => scratch.role(name));
+    const [x, a, b, c] = [top, middle, kept, bottom].map(quoteIdent);
+    // owner → top → middle → kept → bottom. The file keeps top's and kept's SELECT with the grant
+    // option and drops middle's and bottom's. Revoking middle's takes kept's and bottom's with
+    // CASCADE, so kept's revoke from bottom must run before it.
+    await scratch.sql(`CREATE ROLE ${x}; CREATE ROLE ${a}; CREATE ROLE ${b}; CREATE ROLE ${c}; CREATE TABLE public.t (id int);
+      GRANT SELECT ON public.t TO ${x} WITH GRANT OPTION;
+      SET ROLE ${x}; GRANT SELECT ON public.t TO ${a} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${a}; GRANT SELECT ON public.t TO ${b} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${b}; GRANT SELECT ON public.t TO ${c}; RESET ROLE`);
+    const keep = (role: string) => `  - { to: ${q(role)}, privileges: [SELECT], on: { table: public.t }, with_grant_option: true }\n`;
+    await writeFile(file, `${target()}roles:\n${[top, middle, kept, bottom].map((role) => `  ${q(role)}: {}\n`).join('')}grants:\n${keep(top)}${keep(kept)}`);
+
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const [row] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [bottom, 'public.t', 'SELECT WITH GRANT OPTION']);
+    expect(row.allowed).toBe(false);
+    const [option] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [kept, 'public.t', 'SELECT WITH GRANT OPTION']);
+    expect(option.allowed).toBe(true);
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+
   it('revokes past a dropped middle grantor', async () => {
     const [first, second, third] = ['first', 'second', 'third'].map((name) => scratch.role(name));
     const [a, b, c] = [first, second, third].map(quoteIdent);

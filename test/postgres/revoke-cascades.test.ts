@@ -60,6 +60,20 @@ describe.each(BACKENDS)('revoke cascades on %s', (backend) => {
     expect(planned.stdout).not.toContain(`grant SELECT on table public.t to ${reader}`);
   });
 
+  it('superuser grantor keeps grant option', async () => {
+    const [admin, reader] = [scratch.role('admin'), scratch.role('reader')];
+    const [qa, qr] = [admin, reader].map(quoteIdent);
+    // A superuser has the owner's grant options, so revoking its own cascades nowhere.
+    await scratch.sql(`CREATE ROLE ${qa}; CREATE ROLE ${qr}; CREATE TABLE public.t (id int);
+      GRANT SELECT ON public.t TO ${qa} WITH GRANT OPTION;
+      SET ROLE ${qa}; GRANT SELECT ON public.t TO ${qr}; RESET ROLE; ALTER ROLE ${qa} SUPERUSER`);
+    await writeFile(file, `${target()}roles:\n  ${q(admin)}: { superuser: true }\n  ${q(reader)}: {}\ngrants:\n${select(admin)}${select(reader)}`);
+
+    const planned = await cli('plan', '-f', file);
+    expect(planned.stdout).toContain(`revoke grant option for SELECT on table public.t from ${admin}`);
+    expect(planned.stdout).not.toContain(`grant SELECT on table public.t to ${reader}`);
+  });
+
   it('declared middle role with undeclared downstream', async () => {
     const [z, y, x] = [scratch.role('z'), scratch.role('y'), scratch.role('x')];
     const [qz, qy, qx] = [z, y, x].map(quoteIdent);

@@ -21,6 +21,13 @@ export interface AfterCascade {
   hasGrantOption: boolean;
 }
 
+/** The entries of one privilege on one object, with the chain depths once computed. */
+interface Group {
+  owner: string;
+  entries: Entry[];
+  depths?: Map<string, number>;
+}
+
 interface Entry {
   slot: number;
   grantee: string;
@@ -66,7 +73,7 @@ export interface CascadeResult {
 export function simulateCascades(input: CascadeInput, revoked: Revoked): CascadeResult {
   const { ids, slotIds, existingBySlot, others } = input;
   const losses = new Map<number, AfterCascade>();
-  const groups = new Map<string, { owner: string; entries: Entry[] }>();
+  const groups = new Map<string, Group>();
   const result: CascadeResult = { losses, chainDepth: (object, privilege, role) => chainDepth(groups.get(`${object}:${privilege}`), role) };
   if (revoked.privileges.size === 0 && revoked.grantOptions.size === 0) return result;
 
@@ -109,24 +116,48 @@ export function simulateCascades(input: CascadeInput, revoked: Revoked): Cascade
 }
 
 /** Returns the length of the longest chain of grantors from the owner to `role` in one group. */
-function chainDepth(group: { owner: string; entries: Entry[] } | undefined, role: string): number {
+function chainDepth(group: Group | undefined, role: string): number {
   if (group === undefined) return 0;
-  const depths = new Map<string, number>();
-  const depthOf = (grantee: string): number => {
-    if (grantee === group.owner) return 0;
-    const known = depths.get(grantee);
-    if (known !== undefined) return known;
-
-    // A cycle ends where it returns to a role already on the path.
-    depths.set(grantee, 0);
-    let depth = 1;
+  if (group.depths === undefined) {
+    const grantorsOf = new Map<string, string[]>();
     for (const entry of group.entries) {
-      if (entry.grantee === grantee && entry.grantor !== group.owner) depth = Math.max(depth, 1 + depthOf(entry.grantor));
+      if (entry.grantor === group.owner) continue;
+      const list = grantorsOf.get(entry.grantee);
+      if (list) list.push(entry.grantor);
+      else grantorsOf.set(entry.grantee, [entry.grantor]);
     }
-    depths.set(grantee, depth);
-    return depth;
-  };
-  return depthOf(role);
+    group.depths = new Map([[group.owner, 0]]);
+    const depths = group.depths;
+    // Iterative, so that a chain of thousands of roles does not exhaust the stack. A role met
+    // again on its own path (a cycle) counts as the end of the chain.
+    const onPath = new Set<string>();
+    const depthOf = (start: string): number => {
+      const stack: { role: string; next: number; depth: number }[] = [{ role: start, next: 0, depth: 1 }];
+      onPath.add(start);
+      while (stack.length > 0) {
+        const frame = stack[stack.length - 1]!;
+        const grantors = grantorsOf.get(frame.role) ?? [];
+        if (frame.next < grantors.length) {
+          const grantor = grantors[frame.next++]!;
+          const known = depths.get(grantor);
+          if (known !== undefined) frame.depth = Math.max(frame.depth, known + 1);
+          else if (!onPath.has(grantor)) {
+            onPath.add(grantor);
+            stack.push({ role: grantor, next: 0, depth: 1 });
+          }
+          continue;
+        }
+        stack.pop();
+        onPath.delete(frame.role);
+        depths.set(frame.role, frame.depth);
+        const parent = stack[stack.length - 1];
+        if (parent) parent.depth = Math.max(parent.depth, frame.depth + 1);
+      }
+      return depths.get(start)!;
+    };
+    for (const grantee of grantorsOf.keys()) if (!depths.has(grantee)) depthOf(grantee);
+  }
+  return group.depths.get(role) ?? 1;
 }
 
 /** Removes the entries that cascades take away, and records what their slots still have. */
@@ -136,24 +167,45 @@ function followCascade(owner: string, entries: Entry[], opaqueGrantors: Readonly
   // NOTE: PostgreSQL also counts a grant option that a role has through membership, which
   // this does not follow, so a grantor that is a member of any role is taken to keep it.
   const hadGrantOption = new Set(entries.filter((entry) => entry.grantable && !opaqueGrantors.has(entry.grantee)).map((entry) => entry.grantee));
-  const holdsGrantOption = (role: string) => role === owner || entries.some((entry) => entry.grantee === role && !entry.removed && entry.grantOption);
+  // The entries with the grant option that each grantee keeps, counted down as cascades remove them.
+  const grantOptions = new Map<string, number>();
+  for (const entry of entries) if (!entry.removed && entry.grantOption) grantOptions.set(entry.grantee, (grantOptions.get(entry.grantee) ?? 0) + 1);
+  const holdsGrantOption = (role: string) => role === owner || (grantOptions.get(role) ?? 0) > 0;
 
+  // Each role that loses the grant option is queued once, and its grants are removed.
+  const grantedBy = new Map<string, Entry[]>();
+  for (const entry of entries) {
+    if (entry.grantor === owner) continue;
+    const list = grantedBy.get(entry.grantor);
+    if (list) list.push(entry);
+    else grantedBy.set(entry.grantor, [entry]);
+  }
+  const queued = new Set([...hadGrantOption].filter((role) => !holdsGrantOption(role)));
+  const pending = [...queued];
   const cascaded = new Set<number>();
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const entry of entries) {
-      if (entry.removed || entry.grantor === owner || !hadGrantOption.has(entry.grantor) || holdsGrantOption(entry.grantor)) continue;
+  while (pending.length > 0) {
+    const grantor = pending.pop()!;
+    for (const entry of grantedBy.get(grantor) ?? []) {
+      if (entry.removed) continue;
+      if (entry.grantOption) grantOptions.set(entry.grantee, grantOptions.get(entry.grantee)! - 1);
       entry.removed = true;
       entry.grantOption = false;
       cascaded.add(entry.slot);
-      changed = true;
+      if (hadGrantOption.has(entry.grantee) && !queued.has(entry.grantee) && !holdsGrantOption(entry.grantee)) {
+        queued.add(entry.grantee);
+        pending.push(entry.grantee);
+      }
     }
   }
 
   cascaded.delete(-1);
-  for (const slot of cascaded) {
-    const remaining = entries.filter((entry) => entry.slot === slot && !entry.removed);
-    losses.set(slot, { hasPrivilege: remaining.length > 0, hasGrantOption: remaining.some((entry) => entry.grantOption) });
+  for (const entry of entries) {
+    if (!cascaded.has(entry.slot)) continue;
+    const after = losses.get(entry.slot) ?? { hasPrivilege: false, hasGrantOption: false };
+    if (!entry.removed) {
+      after.hasPrivilege = true;
+      after.hasGrantOption ||= entry.grantOption;
+    }
+    losses.set(entry.slot, after);
   }
 }

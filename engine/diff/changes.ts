@@ -169,7 +169,6 @@ export interface SetServerSetting extends ChangeBase {
   before: string | null;
 }
 
-/** The plan symbol of each change kind, as users see it: + adds, ~ changes, - removes. */
 /**
  * For a revoke that a role other than the owner makes: how many roles other than the owner
  * granted the privilege on its way to that role, as the diff read it from the catalog. Plans run
@@ -179,6 +178,7 @@ export interface SetServerSetting extends ChangeBase {
  */
 export const REVOKE_CHAIN_DEPTH = new WeakMap<Change, number>();
 
+/** The plan symbol of each change kind, as users see it: + adds, ~ changes, - removes. */
 export const CHANGE_SYMBOL: Record<ChangeKind, '+' | '~' | '-'> = {
   create_role: '+',
   alter_role: '~',

@@ -77,6 +77,30 @@ describe.each(BACKENDS)('grant chain revokes on %s', (backend) => {
     expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
   });
 
+  it('revokes a long chain with kept grantors', async () => {
+    const names = ['y', 'x', 'a', 'b', 'c'];
+    const roles = names.map((name) => scratch.role(name));
+    const [y, x, a, b, c] = roles.map(quoteIdent);
+    // owner → y → x → a → b → c. The file keeps y's and b's SELECT with the grant option. The
+    // revoke from x (by y) takes a's, b's and c's with CASCADE, and the one from a (by x) takes
+    // b's and c's, so b's revoke from c runs first, then x's from a, then y's from x.
+    await scratch.sql(`${roles.map((role) => `CREATE ROLE ${quoteIdent(role)};`).join(' ')} CREATE TABLE public.t (id int);
+      GRANT SELECT ON public.t TO ${y} WITH GRANT OPTION;
+      SET ROLE ${y}; GRANT SELECT ON public.t TO ${x} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${x}; GRANT SELECT ON public.t TO ${a} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${a}; GRANT SELECT ON public.t TO ${b} WITH GRANT OPTION; RESET ROLE;
+      SET ROLE ${b}; GRANT SELECT ON public.t TO ${c}; RESET ROLE`);
+    const keep = (role: string) => `  - { to: ${q(role)}, privileges: [SELECT], on: { table: public.t }, with_grant_option: true }\n`;
+    await writeFile(file, `${target()}roles:\n${roles.map((role) => `  ${q(role)}: {}\n`).join('')}grants:\n${keep(roles[0]!)}${keep(roles[3]!)}`);
+
+    const applied = await cli('apply', '-f', file, '--auto-approve');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const [row] = await scratch.sql('SELECT has_table_privilege($1, $2, $3) AS allowed', [roles[4], 'public.t', 'SELECT']);
+    expect(row.allowed).toBe(false);
+    expect((await cli('plan', '-f', file, '--detailed-exitcode')).code).toBe(0);
+  });
+
   it('revokes past a dropped middle grantor', async () => {
     const [first, second, third] = ['first', 'second', 'third'].map((name) => scratch.role(name));
     const [a, b, c] = [first, second, third].map(quoteIdent);
